@@ -1,0 +1,1 @@
+"""Device model, transports and simulators: the lowest layer. No Qt, no kiosk logic."""

@@ -1,0 +1,313 @@
+"""Typed models of backend API v1: the contract between the kiosk and any backend.
+
+The same models are used by the kiosk's client (to validate every answer) and by the
+reference server (to build its answers), and `api/openapi.yaml` describes them for other
+implementations.  A test checks the server's real answers against that document, so the
+three cannot drift apart silently.
+
+Rules that keep the contract robust:
+- Every model forbids unknown fields on requests the kiosk *sends* (strict input to a
+  server) but ignores unknown fields in answers it *receives*, so a newer backend can add
+  fields without breaking older kiosks.
+- Personal data is minimal: the kiosk never receives a resident's full NIK, only a masked
+  form for display.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+API_PREFIX = "/api/v1"
+
+NIK_PATTERN = r"^[0-9]{16}$"
+PIN_PATTERN = r"^[0-9]{6}$"
+# A card UID as the kiosk sends it: upper-case hex, 4 to 10 bytes (8 to 20 hex digits).
+CARD_UID_PATTERN = r"^[0-9A-F]{8,20}$"
+TRACKING_CODE_PATTERN = r"^[0-9]{6}-[0-9]{3,6}$"  # ddmmyy-NNN, as village systems print it
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+Nik = Annotated[str, StringConstraints(pattern=NIK_PATTERN)]
+Pin = Annotated[str, StringConstraints(pattern=PIN_PATTERN)]
+CardUid = Annotated[str, StringConstraints(pattern=CARD_UID_PATTERN)]
+TrackingCode = Annotated[str, StringConstraints(pattern=TRACKING_CODE_PATTERN)]
+Sha256Hex = Annotated[str, StringConstraints(pattern=SHA256_PATTERN)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class Answer(BaseModel):
+    """Base for everything the kiosk receives: unknown fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Sent(BaseModel):
+    """Base for everything the kiosk sends: unknown fields are an error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(Answer):
+    """A text in Bahasa Indonesia with an optional English version."""
+
+    id: str
+    en: str | None = None
+
+
+# --- errors --------------------------------------------------------------------------
+
+
+class ErrorCode(StrEnum):
+    BAD_REQUEST = "bad_request"
+    UNAUTHORIZED = "unauthorized"  # missing or wrong device token
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    UNKNOWN_CARD = "unknown_card"  # no resident has this card UID
+    WRONG_PIN = "wrong_pin"  # NIK unknown or PIN wrong (not told apart, on purpose)
+    LOCKED = "locked"  # too many wrong PINs; retry_after_s says when to try again
+    SESSION_EXPIRED = "session_expired"
+    SERVICE_UNAVAILABLE = "service_unavailable"  # service disabled for this kiosk
+    INVALID_FORM = "invalid_form"  # field_errors says which fields
+    IDEMPOTENCY_CONFLICT = "idempotency_conflict"  # same key, different body
+    INVALID_STATE = "invalid_state"  # e.g. document requested before signing
+    INTERNAL = "internal"
+
+
+class ApiError(Answer):
+    """Body of every 4xx/5xx answer."""
+
+    code: ErrorCode
+    message: Text
+    field_errors: dict[str, Text] = Field(default_factory=dict)
+    retry_after_s: int | None = None
+
+
+# --- kiosk configuration ---------------------------------------------------------------
+
+
+class Village(Answer):
+    name: str
+    district: str  # kecamatan
+    regency: str  # kabupaten / kota
+    province: str
+    address: str
+    head_name: str  # kepala desa, shown in the signature block
+    code: str  # kode wilayah desa
+
+
+class KioskConfig(Answer):
+    kiosk_id: str
+    village: Village
+    services_enabled: list[str]  # service codes, in the order the kiosk shows them
+    idle_timeout_s: int = Field(default=60, ge=10, le=600)
+    status_poll_s: int = Field(default=3, ge=1, le=300)
+    support_phone: str | None = None
+
+
+# --- service catalogue -------------------------------------------------------------------
+
+
+class FieldKind(StrEnum):
+    TEXT = "text"
+    TEXTAREA = "textarea"
+    NUMBER = "number"
+    DATE = "date"  # ISO yyyy-mm-dd
+    CHOICE = "choice"
+
+
+class Choice(Answer):
+    value: str
+    label: Text
+
+
+class FormField(Answer):
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+    label: Text
+    kind: FieldKind
+    required: bool = True
+    min_length: int = 0
+    max_length: int = Field(default=200, ge=1, le=2000)
+    pattern: str | None = None  # a full-match regular expression, checked by kiosk and server
+    help: Text | None = None
+    choices: list[Choice] = Field(default_factory=list)  # for kind == choice
+    # Name of a resident attribute that fills this field in advance (e.g. "address").
+    prefill: str | None = None
+
+    def problem_with(self, value: str) -> str | None:
+        """What is wrong with `value` for this field, in Indonesian, or None if it is fine.
+
+        The kiosk checks before sending so the citizen gets an answer at once; the server
+        checks again because it cannot trust any client.
+        """
+        value = value.strip()
+        if not value:
+            return "Wajib diisi." if self.required else None
+        if len(value) < self.min_length:
+            return f"Minimal {self.min_length} karakter."
+        if len(value) > self.max_length:
+            return f"Maksimal {self.max_length} karakter."
+        if self.kind is FieldKind.NUMBER and not value.isdigit():
+            return "Hanya angka."
+        if self.kind is FieldKind.DATE and not _is_iso_date(value):
+            return "Tanggal tidak valid (tttt-bb-hh)."
+        if self.kind is FieldKind.CHOICE and value not in {c.value for c in self.choices}:
+            return "Pilih salah satu pilihan."
+        if self.pattern and not re.fullmatch(self.pattern, value):
+            return "Format tidak sesuai."
+        return None
+
+
+def _is_iso_date(value: str) -> bool:
+    try:
+        datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        return False
+    return True
+
+
+class Service(Answer):
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,19}$")]
+    name: Text
+    description: Text
+    fields: list[FormField]
+    estimated_minutes: int = Field(default=10, ge=0)
+
+
+class Catalogue(Answer):
+    version: str  # changes whenever any service changes; the kiosk caches by it
+    services: list[Service]
+
+
+# --- identification ------------------------------------------------------------------------
+
+
+class IdentifyByCard(Sent):
+    method: Literal["card"] = "card"
+    card_uid: CardUid
+
+
+class IdentifyByNikPin(Sent):
+    method: Literal["nik_pin"] = "nik_pin"
+    nik: Nik
+    pin: Pin
+
+
+IdentifyRequest = Annotated[IdentifyByCard | IdentifyByNikPin, Field(discriminator="method")]
+
+
+class Resident(Answer):
+    display_name: str
+    nik_masked: str  # e.g. "3523••••••••0001": never the full NIK
+    # Attributes a form may be prefilled from (address, birth place/date, occupation, ...).
+    prefill: dict[str, str] = Field(default_factory=dict)
+
+
+class Session(Answer):
+    """A resident's short-lived session; its token goes in the X-Session-Token header."""
+
+    session_token: str
+    expires_at: datetime
+    resident: Resident
+
+
+# --- requests --------------------------------------------------------------------------
+
+
+class RequestStatus(StrEnum):
+    """The request lifecycle of village letter systems (see shared/reference/domain.md)."""
+
+    INCOMPLETE = "incomplete"
+    UNDER_REVIEW = "under_review"
+    AWAITING_SIGNATURE = "awaiting_signature"
+    READY = "ready"  # signed, document can be downloaded and printed
+    COLLECTED = "collected"  # printed at a kiosk (or handed out)
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (RequestStatus.COLLECTED, RequestStatus.CANCELLED, RequestStatus.REJECTED)
+
+
+class SubmitRequest(Sent):
+    """POST /requests body; sent with an Idempotency-Key header."""
+
+    service_code: str
+    fields: dict[str, str]
+
+
+class DocumentInfo(Answer):
+    sha256: Sha256Hex
+    size: int = Field(ge=1)
+    letter_number: str
+    signed_at: datetime
+
+
+class LetterRequest(Answer):
+    id: str
+    tracking_code: TrackingCode
+    service_code: str
+    service_name: Text
+    status: RequestStatus
+    created_at: datetime
+    updated_at: datetime
+    reject_reason: Text | None = None
+    document: DocumentInfo | None = None  # present once status is ready or collected
+    verify_url: str | None = None
+
+
+class RequestList(Answer):
+    """GET /requests: the identified resident's requests that are not final, newest first.
+
+    A citizen who comes back after the village head signed sees here what is ready to print.
+    """
+
+    requests: list[LetterRequest]
+
+
+class MarkPrinted(Sent):
+    """POST /requests/{id}/printed body; sent with an Idempotency-Key header."""
+
+    kiosk_id: str
+    document_sha256: Sha256Hex
+
+
+class Rating(Sent):
+    """POST /ratings body: the one-tap satisfaction rating after a session.
+
+    The scale is the 4-point one of the Survei Kepuasan Masyarakat: 1 tidak puas (not
+    satisfied), 2 kurang puas, 3 puas, 4 sangat puas (very satisfied).
+    """
+
+    kiosk_id: str
+    request_id: str | None = None
+    score: int = Field(ge=1, le=4)
+
+
+# --- heartbeat ----------------------------------------------------------------------------
+
+
+class DeviceReport(Sent):
+    role: str  # receipt_printer, a4_printer, card_reader
+    type: str  # config type string
+    availability: str
+    detail: str = ""
+
+
+class Heartbeat(Sent):
+    kiosk_id: str
+    software_version: str
+    uptime_s: int = Field(ge=0)
+    screen: str
+    online_since: datetime | None = None
+    devices: list[DeviceReport] = Field(default_factory=list)
+
+
+class HeartbeatAck(Answer):
+    server_time: datetime
+    config_version: str | None = None  # if it changed, the kiosk reloads its configuration
+    catalogue_version: str | None = None
