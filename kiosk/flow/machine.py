@@ -1,0 +1,567 @@
+"""The citizen flow: a plain-Python state machine, no Qt, no I/O.
+
+attract -> identify -> services -> form -> confirm -> submitting -> waiting
+        -> printing -> done -> attract, with notices for what goes wrong and an idle
+timeout back to attract from any screen where the kiosk is waiting for the citizen.
+
+`Flow.handle(event)` updates `Flow.state` and returns the effects to carry out.  It is
+called on one thread only (the GUI thread in the kiosk, the test thread in tests).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from pydantic import ValidationError
+
+from kiosk.backend.models import (
+    ErrorCode,
+    IdentifyByCard,
+    IdentifyByNikPin,
+    LetterRequest,
+    RequestStatus,
+    SubmitRequest,
+    Text,
+)
+from kiosk.flow import events as ev
+from kiosk.flow import texts
+from kiosk.flow.effects import (
+    CheckStatus,
+    Effect,
+    EndSession,
+    FetchDocument,
+    Identify,
+    LoadKiosk,
+    LoadMyRequests,
+    PrintDocument,
+    PrintReceipt,
+    ReceiptContent,
+    ReceiptLine,
+    ReportPrinted,
+    Schedule,
+    SendRating,
+    Submit,
+)
+from kiosk.flow.state import (
+    MACHINE_BUSY_SCREENS,
+    DeviceHealth,
+    FlowState,
+    Notice,
+    PrintStep,
+    Retry,
+    Screen,
+)
+
+log = logging.getLogger(__name__)
+
+RELOAD_AFTER_FAILURE_S = 10.0
+RELOAD_AFTER_SUCCESS_S = 600.0  # pick up catalogue changes without a restart
+DONE_TIMEOUT_S = 20.0  # the done screen needs no answer; do not keep it for the full idle time
+AFTER_RATING_S = 3.0  # long enough to read "terima kasih"
+
+Step = tuple[FlowState, list[Effect]]
+
+
+class Flow:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        new_key: Callable[[], str] = lambda: uuid.uuid4().hex,
+    ) -> None:
+        self._clock = clock
+        self._new_key = new_key
+        self.state = FlowState(last_activity=clock())
+        self._handlers: dict[type, Callable[[FlowState, Any], Step]] = {
+            ev.Start: self._on_start,
+            ev.SubmitNikPin: self._on_submit_nik_pin,
+            ev.ChooseService: self._on_choose_service,
+            ev.PrintReady: self._on_print_ready,
+            ev.SetField: self._on_set_field,
+            ev.Next: self._on_next,
+            ev.Back: self._on_back,
+            ev.Confirm: self._on_confirm,
+            ev.FinishLater: self._on_finish_later,
+            ev.Rate: self._on_rate,
+            ev.Finish: self._on_finish,
+            ev.Home: self._on_home,
+            ev.AnswerNotice: self._on_answer_notice,
+            ev.StillHere: lambda s, e: (s, []),
+            ev.KioskLoaded: self._on_kiosk_loaded,
+            ev.KioskLoadFailed: self._on_kiosk_load_failed,
+            ev.RetryLoad: lambda s, e: (s, [LoadKiosk()]),
+            ev.Identified: self._on_identified,
+            ev.IdentifyFailed: self._on_identify_failed,
+            ev.MyRequestsLoaded: self._on_my_requests,
+            ev.Submitted: self._on_submitted,
+            ev.SubmitFailed: self._on_submit_failed,
+            ev.PollDue: self._on_poll_due,
+            ev.StatusChecked: self._on_status_checked,
+            ev.StatusCheckFailed: self._on_status_check_failed,
+            ev.DocumentFetched: self._on_document_fetched,
+            ev.DocumentFetchFailed: self._on_document_fetch_failed,
+            ev.DocumentPrinted: self._on_document_printed,
+            ev.ReceiptPrinted: lambda s, e: (replace(s, receipt_problem=None), []),
+            ev.PrintFailed: self._on_print_failed,
+            ev.CardPresented: self._on_card_presented,
+            ev.CardReadFailed: self._on_card_read_failed,
+            ev.DeviceStatusChanged: self._on_device_status,
+            ev.Tick: self._on_tick,
+        }
+
+    def start(self) -> list[Effect]:
+        """The effects to run once when the kiosk starts."""
+        return [LoadKiosk()]
+
+    def handle(self, event: ev.Event) -> list[Effect]:
+        state = self.state
+        if _is_stale(state, event):
+            log.debug("dropping stale %s", type(event).__name__)
+            return []
+        if _is_citizen_action(event):
+            state = replace(state, last_activity=self._clock())
+        handler = self._handlers[type(event)]
+        self.state, effects = handler(state, event)
+        return effects
+
+    # --- attract and identification ----------------------------------------------------
+
+    def _on_start(self, s: FlowState, e: ev.Start) -> Step:
+        if s.screen is not Screen.ATTRACT:
+            return s, []
+        if not s.ready:
+            return _notice(s, texts.NOT_READY_TITLE, texts.NOT_READY_MESSAGE), []
+        return replace(s, screen=Screen.IDENTIFY, identify_error=None), []
+
+    def _on_card_presented(self, s: FlowState, e: ev.CardPresented) -> Step:
+        if s.screen not in (Screen.ATTRACT, Screen.IDENTIFY):
+            return s, []  # already identified: a second tap means nothing
+        if not s.ready:
+            return _notice(s, texts.NOT_READY_TITLE, texts.NOT_READY_MESSAGE), []
+        if e.uid_is_random:
+            return replace(s, screen=Screen.IDENTIFY, identify_error=texts.RANDOM_UID), []
+        try:
+            request = IdentifyByCard(card_uid=e.uid)
+        except ValidationError:
+            return replace(s, screen=Screen.IDENTIFY, identify_error=texts.CARD_UNREADABLE), []
+        return (
+            replace(s, screen=Screen.IDENTIFYING, identify_error=None),
+            [Identify(s.session_no, request)],
+        )
+
+    def _on_card_read_failed(self, s: FlowState, e: ev.CardReadFailed) -> Step:
+        if s.screen not in (Screen.ATTRACT, Screen.IDENTIFY):
+            return s, []
+        message = (
+            texts.CARD_REMOVED
+            if e.problem is ev.CardProblem.REMOVED_MID_READ
+            else texts.CARD_UNREADABLE
+        )
+        return replace(s, screen=Screen.IDENTIFY, identify_error=message), []
+
+    def _on_submit_nik_pin(self, s: FlowState, e: ev.SubmitNikPin) -> Step:
+        if s.screen is not Screen.IDENTIFY:
+            return s, []
+        nik, pin = e.nik.strip(), e.pin.strip()
+        if not (len(nik) == 16 and nik.isascii() and nik.isdigit()):
+            return replace(s, identify_error=texts.NIK_INVALID), []
+        if not (len(pin) == 6 and pin.isascii() and pin.isdigit()):
+            return replace(s, identify_error=texts.PIN_INVALID), []
+        request = IdentifyByNikPin(nik=nik, pin=pin)
+        return (
+            replace(s, screen=Screen.IDENTIFYING, identify_error=None),
+            [Identify(s.session_no, request)],
+        )
+
+    def _on_identified(self, s: FlowState, e: ev.Identified) -> Step:
+        if s.screen is not Screen.IDENTIFYING:
+            return s, []
+        session = e.session
+        s = replace(
+            s,
+            screen=Screen.SERVICES,
+            resident=session.resident,
+            session_token=session.session_token,
+            backend_unreachable=False,
+        )
+        return s, [LoadMyRequests(s.session_no, session.session_token)]
+
+    def _on_identify_failed(self, s: FlowState, e: ev.IdentifyFailed) -> Step:
+        if s.screen is not Screen.IDENTIFYING:
+            return s, []
+        f = e.failure
+        if f.kind is ev.FailureKind.REJECTED:
+            message = {
+                ErrorCode.UNKNOWN_CARD: texts.UNKNOWN_CARD,
+                ErrorCode.WRONG_PIN: texts.WRONG_PIN,
+                ErrorCode.LOCKED: texts.locked(f.retry_after_s or 60),
+            }.get(f.code or ErrorCode.INTERNAL, f.message or texts.UNEXPECTED)
+            return replace(s, screen=Screen.IDENTIFY, identify_error=message), []
+        return _backend_notice(s, f, texts.OFFLINE_TITLE), []
+
+    def _on_my_requests(self, s: FlowState, e: ev.MyRequestsLoaded) -> Step:
+        ready = tuple(
+            r for r in e.requests if r.status is RequestStatus.READY and r.document is not None
+        )
+        return replace(s, ready_requests=ready), []
+
+    # --- choosing and filling in ---------------------------------------------------------
+
+    def _on_choose_service(self, s: FlowState, e: ev.ChooseService) -> Step:
+        if s.screen is not Screen.SERVICES:
+            return s, []
+        service = next((x for x in s.services if x.code == e.code), None)
+        if service is None:
+            return s, []
+        prefill = s.resident.prefill if s.resident else {}
+        values = {f.name: prefill.get(f.prefill, "") if f.prefill else "" for f in service.fields}
+        return (
+            replace(
+                s,
+                screen=Screen.FORM,
+                service=service,
+                values=values,
+                field_errors={},
+                submit_key=None,
+                request=None,
+            ),
+            [],
+        )
+
+    def _on_set_field(self, s: FlowState, e: ev.SetField) -> Step:
+        if s.screen is not Screen.FORM or e.name not in s.values:
+            return s, []
+        errors = {k: v for k, v in s.field_errors.items() if k != e.name}
+        return replace(s, values={**s.values, e.name: e.value}, field_errors=errors), []
+
+    def _on_next(self, s: FlowState, e: ev.Next) -> Step:
+        if s.screen is not Screen.FORM or s.service is None:
+            return s, []
+        errors = {}
+        for form_field in s.service.fields:
+            problem = form_field.problem_with(s.values.get(form_field.name, ""))
+            if problem:
+                errors[form_field.name] = Text(id=problem)
+        if errors:
+            return replace(s, field_errors=errors), []
+        # A new draft gets a new idempotency key; an unchanged one keeps it, so sending
+        # it again after a lost answer cannot create a second request.
+        key = s.submit_key if s.submit_key and s.request is None else self._new_key()
+        return replace(s, screen=Screen.CONFIRM, field_errors={}, submit_key=key), []
+
+    def _on_back(self, s: FlowState, e: ev.Back) -> Step:
+        if s.screen is Screen.CONFIRM:
+            return replace(s, screen=Screen.FORM), []
+        if s.screen is Screen.FORM:
+            return replace(s, screen=Screen.SERVICES, service=None, field_errors={}), []
+        if s.screen in (Screen.IDENTIFY, Screen.SERVICES):
+            return self._end_session(s)
+        return s, []
+
+    # --- submitting and waiting for the signature ----------------------------------------
+
+    def _on_confirm(self, s: FlowState, e: ev.Confirm) -> Step:
+        if s.screen is not Screen.CONFIRM:
+            return s, []
+        return self._submit(s)
+
+    def _submit(self, s: FlowState) -> Step:
+        assert s.service is not None and s.session_token and s.submit_key
+        body = SubmitRequest(service_code=s.service.code, fields=_trimmed(s.values))
+        effect = Submit(s.session_no, s.session_token, body, s.submit_key)
+        return replace(s, screen=Screen.SUBMITTING, notice=None), [effect]
+
+    def _on_submitted(self, s: FlowState, e: ev.Submitted) -> Step:
+        if s.screen is not Screen.SUBMITTING:
+            return s, []
+        request = e.request
+        s = replace(s, request=request, screen=Screen.WAITING)
+        receipt = PrintReceipt(s.session_no, receipt_for(s, request))
+        next_state, effects = self._after_status(s, request)
+        return next_state, [receipt, *effects]
+
+    def _on_submit_failed(self, s: FlowState, e: ev.SubmitFailed) -> Step:
+        if s.screen is not Screen.SUBMITTING:
+            return s, []
+        f = e.failure
+        if f.kind is ev.FailureKind.REJECTED:
+            if f.code is ErrorCode.INVALID_FORM and f.field_errors:
+                return replace(s, screen=Screen.FORM, field_errors=dict(f.field_errors)), []
+            if f.code is ErrorCode.SESSION_EXPIRED:
+                return _notice(s, texts.SUBMIT_FAILED_TITLE, texts.SESSION_EXPIRED), []
+            return _notice(s, texts.SUBMIT_FAILED_TITLE, f.message or texts.UNEXPECTED), []
+        # Unreachable, server error or garbled answer: the same key makes a retry safe.
+        return _backend_notice(s, f, texts.SUBMIT_FAILED_TITLE, retry=Retry.SUBMIT), []
+
+    def _on_poll_due(self, s: FlowState, e: ev.PollDue) -> Step:
+        if s.screen is not Screen.WAITING or not _is_current(s, e.request_id):
+            return s, []
+        return s, [CheckStatus(s.session_no, e.request_id)]
+
+    def _on_status_checked(self, s: FlowState, e: ev.StatusChecked) -> Step:
+        if s.screen is not Screen.WAITING or not _is_current(s, e.request.id):
+            return s, []
+        return self._after_status(
+            replace(s, request=e.request, backend_unreachable=False), e.request
+        )
+
+    def _after_status(self, s: FlowState, request: LetterRequest) -> Step:
+        if request.status is RequestStatus.READY and request.document is not None:
+            return self._fetch(s, request)
+        if request.status is RequestStatus.REJECTED:
+            reason = request.reject_reason or texts.UNEXPECTED
+            return _notice(s, texts.REJECTED_TITLE, reason, tracking=request.tracking_code), []
+        if request.status.is_final:
+            return replace(s, screen=Screen.DONE), []
+        return s, [self._poll_later(s, request.id)]
+
+    def _poll_later(self, s: FlowState, request_id: str) -> Schedule:
+        interval = float(s.kiosk.status_poll_s) if s.kiosk else 3.0
+        return Schedule(interval, ev.PollDue(s.session_no, request_id))
+
+    def _on_status_check_failed(self, s: FlowState, e: ev.StatusCheckFailed) -> Step:
+        if s.screen is not Screen.WAITING or not _is_current(s, e.request_id):
+            return s, []
+        unreachable = e.failure.kind is ev.FailureKind.UNREACHABLE
+        # Keep waiting: the receipt is printed, the request is safe at the backend.
+        return replace(s, backend_unreachable=unreachable), [self._poll_later(s, e.request_id)]
+
+    def _on_finish_later(self, s: FlowState, e: ev.FinishLater) -> Step:
+        if s.screen is not Screen.WAITING:
+            return s, []
+        return replace(s, screen=Screen.DONE), []
+
+    # --- printing --------------------------------------------------------------------------
+
+    def _on_print_ready(self, s: FlowState, e: ev.PrintReady) -> Step:
+        if s.screen is not Screen.SERVICES:
+            return s, []
+        request = next((r for r in s.ready_requests if r.id == e.request_id), None)
+        if request is None:
+            return s, []
+        return self._fetch(replace(s, request=request), request)
+
+    def _fetch(self, s: FlowState, request: LetterRequest) -> Step:
+        s = replace(s, screen=Screen.PRINTING, print_step=PrintStep.DOWNLOADING, notice=None)
+        return s, [FetchDocument(s.session_no, request)]
+
+    def _on_document_fetched(self, s: FlowState, e: ev.DocumentFetched) -> Step:
+        if s.screen is not Screen.PRINTING or not _is_current(s, e.request_id):
+            return s, []
+        return self._print(s, e.request_id)
+
+    def _print(self, s: FlowState, request_id: str) -> Step:
+        s = replace(s, screen=Screen.PRINTING, print_step=PrintStep.PRINTING, notice=None)
+        return s, [PrintDocument(s.session_no, request_id)]
+
+    def _on_document_fetch_failed(self, s: FlowState, e: ev.DocumentFetchFailed) -> Step:
+        if s.screen is not Screen.PRINTING or not _is_current(s, e.request_id):
+            return s, []
+        tracking = s.request.tracking_code if s.request else None
+        notice = Notice(
+            texts.DOWNLOAD_FAILED_TITLE, texts.DOWNLOAD_FAILED_MESSAGE, Retry.FETCH, tracking
+        )
+        return replace(s, screen=Screen.NOTICE, notice=notice, print_step=None), []
+
+    def _on_document_printed(self, s: FlowState, e: ev.DocumentPrinted) -> Step:
+        if s.screen is not Screen.PRINTING or not _is_current(s, e.request_id):
+            return s, []
+        request = s.request
+        assert request is not None and request.document is not None
+        report = ReportPrinted(request.id, request.document.sha256, self._new_key())
+        return replace(s, screen=Screen.DONE, print_step=None), [report]
+
+    def _on_print_failed(self, s: FlowState, e: ev.PrintFailed) -> Step:
+        if e.role is ev.PrinterRole.RECEIPT:
+            # The request is safe without a receipt; say so, but do not stop the citizen.
+            return replace(s, receipt_problem=texts.RECEIPT_FAILED), []
+        if s.screen is not Screen.PRINTING:
+            return s, []
+        detail = e.failure.detail or "printer error"
+        tracking = s.request.tracking_code if s.request else None
+        notice = Notice(
+            texts.PRINTER_FAILED_TITLE, texts.printer_failed(detail), Retry.PRINT, tracking
+        )
+        return replace(s, screen=Screen.NOTICE, notice=notice, print_step=None), []
+
+    # --- the end of a session --------------------------------------------------------------
+
+    def _on_rate(self, s: FlowState, e: ev.Rate) -> Step:
+        if s.screen is not Screen.DONE or s.rating is not None or not 1 <= e.score <= 4:
+            return s, []
+        request_id = s.request.id if s.request else None
+        return replace(s, rating=e.score), [SendRating(e.score, request_id)]
+
+    def _on_finish(self, s: FlowState, e: ev.Finish) -> Step:
+        if s.screen is not Screen.DONE:
+            return s, []
+        return self._end_session(s)
+
+    def _on_home(self, s: FlowState, e: ev.Home) -> Step:
+        if s.screen in MACHINE_BUSY_SCREENS or s.screen is Screen.ATTRACT:
+            return s, []
+        return self._end_session(s)
+
+    def _on_answer_notice(self, s: FlowState, e: ev.AnswerNotice) -> Step:
+        if s.screen is not Screen.NOTICE or s.notice is None:
+            return s, []
+        retry = s.notice.retry if e.choice is ev.NoticeChoice.RETRY else Retry.NOTHING
+        if retry is Retry.SUBMIT:
+            return self._submit(s)
+        if retry is Retry.FETCH and s.request is not None:
+            return self._fetch(s, s.request)
+        if retry is Retry.PRINT and s.request is not None:
+            return self._print(s, s.request.id)
+        return self._end_session(s)
+
+    def _end_session(self, s: FlowState) -> Step:
+        """Back to attract, keeping nothing of the citizen who leaves."""
+        fresh = FlowState(
+            session_no=s.session_no + 1,
+            last_activity=self._clock(),
+            kiosk=s.kiosk,
+            catalogue=s.catalogue,
+            backend_unreachable=s.backend_unreachable,
+            devices=s.devices,
+        )
+        return fresh, [EndSession(s.session_no)]
+
+    def _on_tick(self, s: FlowState, e: ev.Tick) -> Step:
+        if s.screen is Screen.ATTRACT or s.screen in MACHINE_BUSY_SCREENS:
+            return s, []
+        idle = self._clock() - s.last_activity
+        if s.screen is Screen.DONE:
+            limit = AFTER_RATING_S if s.rating is not None else DONE_TIMEOUT_S
+        else:
+            limit = s.idle_timeout_s
+        if idle >= limit:
+            return self._end_session(s)
+        return s, []
+
+    def idle_seconds_left(self) -> float | None:
+        """Seconds until the idle timeout fires, or None where it does not apply."""
+        s = self.state
+        if s.screen is Screen.ATTRACT or s.screen in MACHINE_BUSY_SCREENS:
+            return None
+        if s.screen is Screen.DONE:
+            return None
+        return max(0.0, s.idle_timeout_s - (self._clock() - s.last_activity))
+
+    # --- the backend, in the background ------------------------------------------------------
+
+    def _on_kiosk_loaded(self, s: FlowState, e: ev.KioskLoaded) -> Step:
+        s = replace(s, kiosk=e.config, catalogue=e.catalogue, backend_unreachable=False)
+        return s, [Schedule(RELOAD_AFTER_SUCCESS_S, ev.RetryLoad())]
+
+    def _on_kiosk_load_failed(self, s: FlowState, e: ev.KioskLoadFailed) -> Step:
+        log.warning("kiosk configuration not loaded: %s", e.failure.detail)
+        unreachable = e.failure.kind is ev.FailureKind.UNREACHABLE
+        s = replace(s, backend_unreachable=unreachable)
+        return s, [Schedule(RELOAD_AFTER_FAILURE_S, ev.RetryLoad())]
+
+    def _on_device_status(self, s: FlowState, e: ev.DeviceStatusChanged) -> Step:
+        health = DeviceHealth(e.usable, e.availability, e.detail)
+        return replace(s, devices={**s.devices, e.role: health}), []
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+_CITIZEN_ACTIONS = (
+    ev.Start,
+    ev.SubmitNikPin,
+    ev.ChooseService,
+    ev.PrintReady,
+    ev.SetField,
+    ev.Next,
+    ev.Back,
+    ev.Confirm,
+    ev.FinishLater,
+    ev.Rate,
+    ev.Finish,
+    ev.Home,
+    ev.AnswerNotice,
+    ev.StillHere,
+    ev.CardPresented,
+)
+
+
+def _is_citizen_action(event: ev.Event) -> bool:
+    return isinstance(event, _CITIZEN_ACTIONS)
+
+
+def _is_stale(s: FlowState, event: ev.Event) -> bool:
+    session_no = getattr(event, "session_no", None)
+    return session_no is not None and session_no != s.session_no
+
+
+def _is_current(s: FlowState, request_id: str) -> bool:
+    return s.request is not None and s.request.id == request_id
+
+
+def _trimmed(values: dict[str, str]) -> dict[str, str]:
+    return {k: v.strip() for k, v in values.items() if v.strip()}
+
+
+def _notice(
+    s: FlowState,
+    title: Text,
+    message: Text,
+    *,
+    retry: Retry = Retry.NOTHING,
+    tracking: str | None = None,
+) -> FlowState:
+    notice = Notice(title, message, retry, tracking)
+    return replace(s, screen=Screen.NOTICE, notice=notice, print_step=None)
+
+
+def _backend_notice(
+    s: FlowState, f: ev.Failure, title: Text, *, retry: Retry = Retry.NOTHING
+) -> FlowState:
+    if f.kind is ev.FailureKind.UNREACHABLE:
+        s = replace(s, backend_unreachable=True)
+        message = texts.OFFLINE_MESSAGE
+    else:
+        message = texts.SERVER_MESSAGE
+        title = texts.SERVER_TITLE if title is texts.OFFLINE_TITLE else title
+    tracking = s.request.tracking_code if s.request else None
+    return _notice(s, title, message, retry=retry, tracking=tracking)
+
+
+def receipt_for(s: FlowState, request: LetterRequest) -> ReceiptContent:
+    """The thermal receipt for a submitted request: proof, and the way back to print."""
+    village = s.kiosk.village if s.kiosk else None
+    header = (
+        (f"PEMERINTAH DESA {village.name.upper()}", f"Kec. {village.district}, {village.regency}")
+        if village
+        else ()
+    )
+    created = request.created_at.astimezone().strftime("%d-%m-%Y %H:%M")
+    rows = [
+        ReceiptLine("Layanan", request.service_name.id),
+        ReceiptLine("Tanggal", created),
+    ]
+    if s.resident is not None:
+        rows += [
+            ReceiptLine("Nama", s.resident.display_name),
+            ReceiptLine("NIK", s.resident.nik_masked),
+        ]
+    rows.append(ReceiptLine("Status", texts.STATUS_LABELS[request.status.value].id))
+    footer = (
+        "Simpan struk ini sebagai tanda terima.",
+        "Surat dapat dicetak di kios ini setelah",
+        "ditandatangani Kepala Desa: tempelkan",
+        "e-KTP Anda atau pindai kode QR ini.",
+    )
+    return ReceiptContent(
+        header=header,
+        title="TANDA TERIMA PERMOHONAN",
+        rows=tuple(rows),
+        tracking_code=request.tracking_code,
+        qr_payload=request.verify_url or request.tracking_code,
+        footer=footer,
+    )

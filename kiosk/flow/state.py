@@ -1,0 +1,109 @@
+"""The citizen flow's state: one immutable snapshot, replaced on every event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from kiosk.backend.models import (
+    Catalogue,
+    KioskConfig,
+    LetterRequest,
+    Resident,
+    Service,
+    Text,
+)
+
+
+class Screen(StrEnum):
+    ATTRACT = "attract"
+    IDENTIFY = "identify"  # tap the card, or type NIK + PIN
+    IDENTIFYING = "identifying"
+    SERVICES = "services"
+    FORM = "form"
+    CONFIRM = "confirm"
+    SUBMITTING = "submitting"
+    WAITING = "waiting"  # submitted, waiting for the village head's signature
+    PRINTING = "printing"
+    DONE = "done"  # thanks + one-tap satisfaction rating
+    NOTICE = "notice"  # something went wrong; says what, and what the citizen can do
+
+
+# Screens where the citizen is waiting on the machine, not the other way round: the idle
+# timeout must not pull the rug from under a submit or a print in progress.
+MACHINE_BUSY_SCREENS = frozenset({Screen.IDENTIFYING, Screen.SUBMITTING, Screen.PRINTING})
+
+
+class PrintStep(StrEnum):
+    DOWNLOADING = "downloading"
+    PRINTING = "printing"
+
+
+class Retry(StrEnum):
+    """What the notice's "try again" button does."""
+
+    NOTHING = "nothing"
+    SUBMIT = "submit"
+    FETCH = "fetch"
+    PRINT = "print"
+
+
+@dataclass(frozen=True)
+class Notice:
+    title: Text
+    message: Text
+    retry: Retry = Retry.NOTHING
+    # Show the tracking code so the citizen can come back or ask an officer.
+    tracking_code: str | None = None
+
+
+@dataclass(frozen=True)
+class DeviceHealth:
+    usable: bool
+    availability: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class FlowState:
+    screen: Screen = Screen.ATTRACT
+    session_no: int = 1
+    last_activity: float = 0.0
+
+    # Loaded once at start and refreshed; None while the backend has not answered yet.
+    kiosk: KioskConfig | None = None
+    catalogue: Catalogue | None = None
+    backend_unreachable: bool = False
+    devices: dict[str, DeviceHealth] = field(default_factory=dict)
+
+    # The citizen's session (all cleared when the session ends).
+    resident: Resident | None = None
+    session_token: str | None = None
+    identify_error: Text | None = None
+    ready_requests: tuple[LetterRequest, ...] = ()
+    service: Service | None = None
+    values: dict[str, str] = field(default_factory=dict)
+    field_errors: dict[str, Text] = field(default_factory=dict)
+    submit_key: str | None = None
+    request: LetterRequest | None = None
+    print_step: PrintStep | None = None
+    receipt_problem: Text | None = None
+    notice: Notice | None = None
+    rating: int | None = None
+
+    @property
+    def services(self) -> tuple[Service, ...]:
+        """Enabled services in the order the backend wants them shown."""
+        if self.catalogue is None or self.kiosk is None:
+            return ()
+        by_code = {s.code: s for s in self.catalogue.services}
+        return tuple(by_code[c] for c in self.kiosk.services_enabled if c in by_code)
+
+    @property
+    def ready(self) -> bool:
+        """The kiosk can take citizens: configuration and catalogue are loaded."""
+        return self.kiosk is not None and self.catalogue is not None
+
+    @property
+    def idle_timeout_s(self) -> float:
+        return float(self.kiosk.idle_timeout_s) if self.kiosk else 60.0

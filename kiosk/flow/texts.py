@@ -1,0 +1,101 @@
+"""Messages the flow decides to show, in Bahasa Indonesia first, with English.
+
+Static labels live in the QML (through qsTr); these are the messages whose choice is
+logic (which error, which advice), so they are tested without Qt.
+"""
+
+from __future__ import annotations
+
+from kiosk.backend.models import Text
+
+
+def t(id_text: str, en_text: str) -> Text:
+    return Text(id=id_text, en=en_text)
+
+
+NIK_INVALID = t("NIK harus 16 angka.", "The NIK must be 16 digits.")
+PIN_INVALID = t("PIN harus 6 angka.", "The PIN must be 6 digits.")
+UNKNOWN_CARD = t(
+    "Kartu ini belum terdaftar di desa. Silakan masuk dengan NIK dan PIN.",
+    "This card is not registered with the village. Please sign in with NIK and PIN.",
+)
+RANDOM_UID = t(
+    "Kartu ini tidak dapat dikenali lewat pembaca kartu. Silakan masuk dengan NIK dan PIN.",
+    "This card cannot be recognised by the reader. Please sign in with NIK and PIN.",
+)
+CARD_REMOVED = t(
+    "Kartu terangkat terlalu cepat. Tempelkan lagi dan tahan sebentar.",
+    "The card was lifted too soon. Tap it again and hold it still.",
+)
+CARD_UNREADABLE = t(
+    "Kartu tidak terbaca. Coba lagi, atau masuk dengan NIK dan PIN.",
+    "The card could not be read. Try again, or sign in with NIK and PIN.",
+)
+WRONG_PIN = t("NIK atau PIN salah.", "Wrong NIK or PIN.")
+
+
+def locked(seconds: int) -> Text:
+    minutes = max(1, round(seconds / 60))
+    return t(
+        f"Terlalu banyak PIN salah. Coba lagi dalam {minutes} menit.",
+        f"Too many wrong PINs. Try again in {minutes} minute(s).",
+    )
+
+
+OFFLINE_TITLE = t("Tidak ada koneksi", "No connection")
+OFFLINE_MESSAGE = t(
+    "Kios tidak dapat terhubung ke kantor desa. Coba lagi sebentar lagi.",
+    "The kiosk cannot reach the village office. Please try again shortly.",
+)
+SERVER_TITLE = t("Layanan sedang gangguan", "Service disruption")
+SERVER_MESSAGE = t(
+    "Sistem kantor desa sedang bermasalah. Coba lagi sebentar lagi atau hubungi petugas.",
+    "The village office system has a problem. Try again shortly or ask an officer.",
+)
+SESSION_EXPIRED = t(
+    "Sesi Anda berakhir. Silakan masuk lagi.", "Your session has ended. Please sign in again."
+)
+SUBMIT_FAILED_TITLE = t("Permohonan belum terkirim", "Request not sent")
+REJECTED_TITLE = t("Permohonan ditolak", "Request rejected")
+DOWNLOAD_FAILED_TITLE = t("Surat belum dapat diunduh", "The letter cannot be downloaded yet")
+DOWNLOAD_FAILED_MESSAGE = t(
+    "Surat Anda sudah ditandatangani, tetapi belum dapat diunduh. Coba lagi, atau cetak "
+    "nanti dengan tanda terima Anda.",
+    "Your letter is signed but cannot be downloaded yet. Try again, or print it later "
+    "with your receipt.",
+)
+PRINTER_FAILED_TITLE = t("Printer bermasalah", "Printer problem")
+
+
+def printer_failed(detail: str) -> Text:
+    return t(
+        f"Surat belum tercetak ({detail}). Hubungi petugas, lalu coba lagi. "
+        "Permohonan Anda aman dan dapat dicetak nanti.",
+        f"The letter was not printed ({detail}). Ask an officer, then try again. "
+        "Your request is safe and can be printed later.",
+    )
+
+
+RECEIPT_FAILED = t(
+    "Struk tanda terima tidak dapat dicetak. Catat nomor permohonan Anda.",
+    "The receipt could not be printed. Please note your request number.",
+)
+NOT_READY_TITLE = t("Kios belum siap", "Kiosk not ready")
+NOT_READY_MESSAGE = t(
+    "Kios sedang menyiapkan layanan. Coba lagi sebentar lagi.",
+    "The kiosk is preparing its services. Please try again shortly.",
+)
+UNEXPECTED = t(
+    "Terjadi kesalahan. Coba lagi atau hubungi petugas.",
+    "Something went wrong. Try again or ask an officer.",
+)
+
+STATUS_LABELS: dict[str, Text] = {
+    "incomplete": t("Belum lengkap", "Incomplete"),
+    "under_review": t("Diperiksa petugas", "Being reviewed"),
+    "awaiting_signature": t("Menunggu tanda tangan Kepala Desa", "Awaiting the head's signature"),
+    "ready": t("Siap dicetak", "Ready to print"),
+    "collected": t("Sudah dicetak", "Printed"),
+    "cancelled": t("Dibatalkan", "Cancelled"),
+    "rejected": t("Ditolak", "Rejected"),
+}

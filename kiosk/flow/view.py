@@ -1,0 +1,156 @@
+"""What the screen shows, derived from the flow state: a plain dict for the QML.
+
+The QML only renders this and sends intents back; every decision about what to show
+(which texts, which language, which fields, which warning) is made here, in Python,
+where it is tested without a display.  Keys are camelCase because QML reads them.
+Nothing secret goes in: no session token, no full NIK, no PIN.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.backend.models import FieldKind, Text
+from kiosk.flow import texts
+from kiosk.flow.state import FlowState, Retry, Screen
+
+IDLE_WARNING_S = 15  # show the "are you still there?" countdown this long before timeout
+
+ROLE_NAMES = {
+    "receipt_printer": texts.t("printer struk", "receipt printer"),
+    "document_printer": texts.t("printer surat", "letter printer"),
+    "card_reader": texts.t("pembaca kartu", "card reader"),
+}
+
+
+def say(text: Text | None, lang: str) -> str:
+    if text is None:
+        return ""
+    return text.en if lang == "en" and text.en else text.id
+
+
+def view_model(state: FlowState, *, lang: str = "id", idle_left: float | None = None) -> dict:
+    s = state
+    return {
+        "screen": s.screen.value,
+        "lang": lang,
+        "ready": s.ready,
+        "offline": s.backend_unreachable,
+        "village": _village(s),
+        "banner": _banner(s, lang),
+        "idleLeft": int(idle_left) if idle_left is not None and idle_left <= IDLE_WARNING_S else -1,
+        "resident": _resident(s),
+        "identifyError": say(s.identify_error, lang),
+        "services": [
+            {
+                "code": x.code,
+                "name": say(x.name, lang),
+                "description": say(x.description, lang),
+                "minutes": x.estimated_minutes,
+            }
+            for x in s.services
+        ],
+        "readyRequests": [
+            {"id": r.id, "service": say(r.service_name, lang), "trackingCode": r.tracking_code}
+            for r in s.ready_requests
+        ],
+        "service": (
+            {"code": s.service.code, "name": say(s.service.name, lang)} if s.service else None
+        ),
+        "fields": _fields(s, lang),
+        "summary": _summary(s, lang),
+        "request": _request(s, lang),
+        "printStep": s.print_step.value if s.print_step else "",
+        "notice": _notice(s, lang),
+        "receiptProblem": say(s.receipt_problem, lang),
+        "rating": s.rating or 0,
+    }
+
+
+def _village(s: FlowState) -> dict[str, str] | None:
+    if s.kiosk is None:
+        return None
+    v = s.kiosk.village
+    return {"name": v.name, "district": v.district, "regency": v.regency}
+
+
+def _resident(s: FlowState) -> dict[str, str] | None:
+    if s.resident is None:
+        return None
+    return {"name": s.resident.display_name, "nik": s.resident.nik_masked}
+
+
+def _banner(s: FlowState, lang: str) -> str:
+    """One line about what does not work right now, or "" when all is well."""
+    if s.backend_unreachable:
+        return say(texts.OFFLINE_MESSAGE, lang)
+    broken = [
+        say(ROLE_NAMES.get(role), lang) or role for role, h in s.devices.items() if not h.usable
+    ]
+    if broken:
+        names = ", ".join(sorted(broken))
+        return say(
+            texts.t(
+                f"Gangguan pada {names}. Hubungi petugas.",
+                f"Problem with the {names}. Please ask an officer.",
+            ),
+            lang,
+        )
+    return ""
+
+
+def _fields(s: FlowState, lang: str) -> list[dict[str, Any]]:
+    if s.service is None:
+        return []
+    return [
+        {
+            "name": f.name,
+            "label": say(f.label, lang),
+            "kind": f.kind.value,
+            "multiline": f.kind is FieldKind.TEXTAREA,
+            "digitsOnly": f.kind is FieldKind.NUMBER,
+            "value": s.values.get(f.name, ""),
+            "error": say(s.field_errors.get(f.name), lang),
+            "required": f.required,
+            "help": say(f.help, lang),
+            "maxLength": f.max_length,
+            "choices": [{"value": c.value, "label": say(c.label, lang)} for c in f.choices],
+        }
+        for f in s.service.fields
+    ]
+
+
+def _summary(s: FlowState, lang: str) -> list[dict[str, str]]:
+    if s.service is None:
+        return []
+    rows = []
+    for f in s.service.fields:
+        value = s.values.get(f.name, "").strip()
+        if f.choices:
+            value = next((say(c.label, lang) for c in f.choices if c.value == value), value)
+        rows.append({"label": say(f.label, lang), "value": value or "-"})
+    return rows
+
+
+def _request(s: FlowState, lang: str) -> dict[str, str] | None:
+    r = s.request
+    if r is None:
+        return None
+    return {
+        "trackingCode": r.tracking_code,
+        "status": r.status.value,
+        "statusLabel": say(texts.STATUS_LABELS.get(r.status.value), lang),
+        "service": say(r.service_name, lang),
+    }
+
+
+def _notice(s: FlowState, lang: str) -> dict[str, Any] | None:
+    n = s.notice
+    if n is None or s.screen is not Screen.NOTICE:
+        return None
+    return {
+        "title": say(n.title, lang),
+        "message": say(n.message, lang),
+        "canRetry": n.retry is not Retry.NOTHING,
+        "trackingCode": n.tracking_code or "",
+    }
