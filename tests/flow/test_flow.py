@@ -62,6 +62,7 @@ def test_whole_path_from_card_tap_to_rating(driver: Driver):
 
     effects = driver.send(poll.event)
     [check] = of_type(effects, fx.CheckStatus)
+    assert check.request_id == "req-1"
     effects = driver.send(
         ev.StatusChecked(driver.state.session_no, letter_request(RequestStatus.READY))
     )
