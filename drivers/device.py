@@ -99,10 +99,11 @@ class Device(ABC):
     def _read_status_io(self) -> DeviceStatus:
         """Ask the device for its status now. Must not raise: report NO_DEVICE/ERROR."""
 
-    def _enable_io(self) -> None:
+    # Optional hooks: empty on purpose, so not abstract.
+    def _enable_io(self) -> None:  # noqa: B027
         """Start delivering input / accepting work. Default: nothing to do."""
 
-    def _disable_io(self) -> None:
+    def _disable_io(self) -> None:  # noqa: B027
         """Stop delivering input. Default: nothing to do."""
 
     def _health_checks_io(self, level: HealthLevel) -> list[HealthCheck]:
@@ -177,8 +178,15 @@ class Device(ABC):
     def refresh_status(self) -> Job[DeviceStatus]:
         return self._run("status", self._refresh_status_io)
 
-    def check_health(self, level: HealthLevel = HealthLevel.INTERNAL) -> Job[HealthReport]:
+    def check_health(
+        self, level: HealthLevel = HealthLevel.INTERNAL, owner: str | None = None
+    ) -> Job[HealthReport]:
+        """Internal checks need no ownership; external and interactive ones act visibly
+        (print a test page), so only the device's current owner may run them."""
+
         def check() -> HealthReport:
+            if level is not HealthLevel.INTERNAL:
+                self._check_owner_present(owner)
             status = self._refresh_status_io()
             checks = [
                 HealthCheck(
@@ -200,8 +208,12 @@ class Device(ABC):
 
         A JobCompleted event follows, whether it succeeded or not.
         """
+        return self._submit_job(owner, name, lambda _job_id: work())
 
-        def guarded() -> T:
+    def _submit_job(self, owner: str, name: str, work: Callable[[str], T]) -> Job[T]:
+        """As `_submit`, for work that needs its own job id (to label what it produced)."""
+
+        def guarded(job_id: str) -> T:
             with self._state_lock:
                 lifecycle, current_owner = self._lifecycle, self._owner
             if current_owner != owner:
@@ -210,9 +222,9 @@ class Device(ABC):
                 )
             if lifecycle is not Lifecycle.ENABLED:
                 raise DeviceError(ErrorKind.ILLEGAL, f"{self.device_id} is not enabled")
-            return work()
+            return work(job_id)
 
-        return self._run(name, guarded, emit_completion=True)
+        return self._run_job(name, guarded, emit_completion=True)
 
     def _run_on_io(self, work: Callable[[], T]) -> Future[T]:
         """Run `work` on the I/O thread with no ownership check (simulator controls)."""
@@ -231,6 +243,11 @@ class Device(ABC):
     # --- internals -------------------------------------------------------------------
 
     def _run(self, name: str, work: Callable[[], T], *, emit_completion: bool = False) -> Job[T]:
+        return self._run_job(name, lambda _job_id: work(), emit_completion=emit_completion)
+
+    def _run_job(
+        self, name: str, work: Callable[[str], T], *, emit_completion: bool = False
+    ) -> Job[T]:
         job_id = f"{self.device_id}-{name}-{next(self._job_numbers)}"
         future: Future[T] = Future()
         if self._shut_down:
@@ -239,7 +256,7 @@ class Device(ABC):
 
         def execute() -> None:
             try:
-                result = work()
+                result = work(job_id)
             except Exception as exc:  # device code must never kill the I/O thread
                 error = exc if isinstance(exc, DeviceError) else _unexpected(self, name, exc)
                 future.set_exception(error)
@@ -278,8 +295,9 @@ class Device(ABC):
             lifecycle = self._lifecycle
         if lifecycle not in allowed:
             raise DeviceError(
-                ErrorKind.ILLEGAL, f"{self.device_id} is {lifecycle.value}, expected one of "
-                + ", ".join(a.value for a in allowed)
+                ErrorKind.ILLEGAL,
+                f"{self.device_id} is {lifecycle.value}, expected one of "
+                + ", ".join(a.value for a in allowed),
             )
         return lifecycle
 
@@ -305,6 +323,14 @@ class Device(ABC):
     def _check_owner(self, owner: str) -> None:
         if self.owner != owner:
             raise DeviceError(ErrorKind.NOT_CLAIMED, f"{self.device_id} is not owned by {owner!r}")
+
+    def _check_owner_present(self, owner: str | None) -> None:
+        if owner is None or self.owner != owner:
+            raise DeviceError(
+                ErrorKind.NOT_CLAIMED,
+                f"{self.device_id}: claim it before checks that act on it "
+                f"(owned by {self.owner!r}, asked by {owner!r})",
+            )
 
     def _do_enable(self, owner: str) -> None:
         self._check_owner(owner)
@@ -344,11 +370,14 @@ class Device(ABC):
         interval = self._poll_interval_s
 
         def poll_loop() -> None:
+            last: Future[DeviceStatus] | None = None
             while not self._stop_polling.wait(interval):
                 if self.lifecycle is not Lifecycle.ENABLED:
                     continue
+                if last is not None and not last.done():
+                    continue  # a slow device: never queue polls faster than it answers
                 try:
-                    self._io.submit(self._refresh_status_io)
+                    last = self._io.submit(self._refresh_status_io)
                 except RuntimeError:
                     return  # shut down
 

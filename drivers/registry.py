@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -22,7 +22,10 @@ class UnknownType(LookupError):
 
 
 class Registry(Generic[T]):
-    def __init__(self, what: str, base: type[T]) -> None:
+    # `base` is typed type[Any], not type[T]: driver bases are abstract, and mypy refuses
+    # an abstract class where type[T] is expected. Declare the registry's T instead:
+    # `PRINTERS: Registry[ReceiptPrinter] = Registry("receipt printer", ReceiptPrinter)`.
+    def __init__(self, what: str, base: type[Any]) -> None:
         self.what = what
         self._base = base
         self._paths: dict[str, str] = {}

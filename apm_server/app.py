@@ -1,0 +1,556 @@
+"""The reference backend over HTTP: API v1 (see api/openapi.yaml), stdlib server only.
+
+`start_server()` runs it in a daemon thread (the demo embeds it; tests start one per test);
+`apm-server serve` runs it in the foreground.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from apm_server import demo_data
+from apm_server.office import Office, OfficeError
+from apm_server.store import mask_nik, now
+from kiosk.backend.models import (
+    API_PREFIX,
+    ApiError,
+    Catalogue,
+    ErrorCode,
+    Heartbeat,
+    HeartbeatAck,
+    IdentifyRequest,
+    KioskConfig,
+    MarkPrinted,
+    Rating,
+    RequestList,
+    Resident,
+    Session,
+    SubmitRequest,
+    Text,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024
+CATALOGUE_VERSION = hashlib.sha256(
+    json.dumps([s.model_dump(mode="json") for s in demo_data.SERVICES], sort_keys=True).encode()
+).hexdigest()[:16]
+IDENTIFY = TypeAdapter(IdentifyRequest)
+
+
+class Reply(Exception):
+    """Raised by a route to answer with an error (always an ApiError body)."""
+
+    def __init__(
+        self,
+        status: int,
+        code: ErrorCode,
+        message: str,
+        en: str | None = None,
+        *,
+        field_errors: dict[str, Text] | None = None,
+        retry_after_s: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = ApiError(
+            code=code,
+            message=Text(id=message, en=en),
+            field_errors=field_errors or {},
+            retry_after_s=retry_after_s,
+        )
+
+
+@dataclass
+class Answer:
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: dict[str, str] | None = None
+
+
+def json_answer(
+    model: BaseModel, status: int = 200, headers: dict[str, str] | None = None
+) -> Answer:
+    return Answer(status, model.model_dump_json().encode(), headers=headers)
+
+
+class Api:
+    """The routes. Each takes the parsed request and returns an Answer or raises Reply."""
+
+    def __init__(self, office: Office, auto_approve: bool) -> None:
+        self.office = office
+        self.store = office.store
+        self.auto_approve = auto_approve
+        self.routes: list[tuple[str, re.Pattern[str], Callable[..., Answer], str]] = []
+        route = self._route
+        route("GET", r"/kiosk/config", self.kiosk_config)
+        route("GET", r"/catalogue", self.catalogue)
+        route("POST", r"/identify", self.identify)
+        route("GET", r"/requests", self.my_requests)
+        route("POST", r"/requests", self.submit)
+        route("GET", r"/requests/(?P<request_id>[^/]+)", self.request_status)
+        route("GET", r"/requests/(?P<request_id>[^/]+)/document", self.document)
+        route("POST", r"/requests/(?P<request_id>[^/]+)/printed", self.printed)
+        route("POST", r"/ratings", self.rating)
+        route("POST", r"/heartbeat", self.heartbeat)
+        route("POST", r"/admin/requests/(?P<request_id>[^/]+)/sign", self.admin_sign, "admin")
+        route("POST", r"/admin/requests/(?P<request_id>[^/]+)/reject", self.admin_reject, "admin")
+
+    def _route(
+        self, method: str, pattern: str, handler: Callable[..., Answer], auth: str = "kiosk"
+    ) -> None:
+        self.routes.append((method, re.compile(API_PREFIX + pattern + "$"), handler, auth))
+
+    # --- kiosk configuration and catalogue ------------------------------------------------
+
+    def kiosk_config(self, rq: Request) -> Answer:
+        config = KioskConfig(
+            kiosk_id=rq.kiosk_id,
+            village=self.office.village,
+            services_enabled=list(self.office.services),
+            idle_timeout_s=60,
+            status_poll_s=2,
+            support_phone="0356-000000",
+        )
+        return json_answer(config)
+
+    def catalogue(self, rq: Request) -> Answer:
+        etag = f'"{CATALOGUE_VERSION}"'
+        if rq.headers.get("If-None-Match") == etag:
+            return Answer(304, headers={"ETag": etag})
+        catalogue = Catalogue(
+            version=CATALOGUE_VERSION, services=list(self.office.services.values())
+        )
+        return json_answer(catalogue, headers={"ETag": etag})
+
+    # --- identification -------------------------------------------------------------------
+
+    def identify(self, rq: Request) -> Answer:
+        body = rq.parse_with(IDENTIFY)
+        if body.method == "card":
+            resident = self.store.resident_by_card(body.card_uid)
+            if resident is None:
+                raise Reply(
+                    404, ErrorCode.UNKNOWN_CARD, "Kartu belum terdaftar.", "Card not registered."
+                )
+        else:
+            resident, locked_s = self.store.check_pin(body.nik, body.pin)
+            if resident is None and locked_s:
+                raise Reply(
+                    423,
+                    ErrorCode.LOCKED,
+                    "Terlalu banyak PIN salah.",
+                    "Too many wrong PINs.",
+                    retry_after_s=locked_s,
+                )
+            if resident is None:
+                raise Reply(401, ErrorCode.WRONG_PIN, "NIK atau PIN salah.", "Wrong NIK or PIN.")
+        token, expires = self.store.new_session(resident.nik)
+        log.info("identified %s by %s", mask_nik(resident.nik), body.method)
+        session = Session(
+            session_token=token,
+            expires_at=expires,
+            resident=Resident(
+                display_name=resident.name, nik_masked=mask_nik(resident.nik), prefill=resident.data
+            ),
+        )
+        return json_answer(session)
+
+    def _session_nik(self, rq: Request) -> str:
+        nik = self.store.session_nik(rq.headers.get("X-Session-Token", ""))
+        if nik is None:
+            raise Reply(401, ErrorCode.SESSION_EXPIRED, "Sesi berakhir.", "Session expired.")
+        return nik
+
+    # --- requests -----------------------------------------------------------------------
+
+    def my_requests(self, rq: Request) -> Answer:
+        nik = self._session_nik(rq)
+        rows = self.store.open_requests(nik)
+        return json_answer(RequestList(requests=[self.office.answer(r) for r in rows]))
+
+    def submit(self, rq: Request) -> Answer:
+        nik = self._session_nik(rq)
+        key = rq.headers.get("Idempotency-Key", "").strip()
+        if not 8 <= len(key) <= 200:
+            raise Reply(
+                400, ErrorCode.BAD_REQUEST, "Idempotency-Key wajib.", "Idempotency-Key required."
+            )
+        body = rq.parse(SubmitRequest)
+        body_hash = hashlib.sha256(rq.body).hexdigest()
+        known = self.store.idempotent_request(rq.kiosk_id, key)
+        if known is not None:
+            if known[0] != body_hash:
+                raise Reply(
+                    409, ErrorCode.IDEMPOTENCY_CONFLICT, "Kunci sudah dipakai.", "Key already used."
+                )
+            return self._replay(known[1])
+        self._check_form(body)
+        request_id, created = self.store.create_request(
+            key=key,
+            body_hash=body_hash,
+            nik=nik,
+            kiosk_id=rq.kiosk_id,
+            service_code=body.service_code,
+            fields=body.fields,
+            status="under_review",
+        )
+        if not created:
+            return self._replay(request_id)
+        if self.auto_approve:
+            self.store.set_status(request_id, "awaiting_signature")
+        row = self.office.require(request_id)
+        return json_answer(self.office.answer(row), 201)
+
+    def _replay(self, request_id: str) -> Answer:
+        row = self.office.require(request_id)
+        return json_answer(self.office.answer(row), 200, {"Idempotent-Replayed": "true"})
+
+    def _check_form(self, body: SubmitRequest) -> None:
+        service = self.office.services.get(body.service_code)
+        if service is None:
+            raise Reply(
+                403,
+                ErrorCode.SERVICE_UNAVAILABLE,
+                "Layanan tidak tersedia.",
+                "Service unavailable.",
+            )
+        errors: dict[str, Text] = {}
+        known = {f.name for f in service.fields}
+        for name in body.fields:
+            if name not in known:
+                errors[name] = Text(id="Isian tidak dikenal.", en="Unknown field.")
+        for field in service.fields:
+            problem = field.problem_with(body.fields.get(field.name, ""))
+            if problem:
+                errors[field.name] = Text(id=problem)
+        if errors:
+            raise Reply(
+                422,
+                ErrorCode.INVALID_FORM,
+                "Isian belum benar.",
+                "Form not valid.",
+                field_errors=errors,
+            )
+
+    def request_status(self, rq: Request, request_id: str) -> Answer:
+        return json_answer(self.office.answer(self._row(request_id)))
+
+    def document(self, rq: Request, request_id: str) -> Answer:
+        row = self._row(request_id)
+        pdf = self.store.document(row.id)
+        if pdf is None or row.doc_sha256 is None:
+            raise Reply(
+                409, ErrorCode.INVALID_STATE, "Surat belum ditandatangani.", "Not signed yet."
+            )
+        headers = {
+            "X-Document-SHA256": row.doc_sha256,
+            "Content-Disposition": f'attachment; filename="{row.tracking_code}.pdf"',
+        }
+        return Answer(200, pdf, "application/pdf", headers)
+
+    def printed(self, rq: Request, request_id: str) -> Answer:
+        row = self._row(request_id)
+        body = rq.parse(MarkPrinted)
+        if row.doc_sha256 is None or body.document_sha256 != row.doc_sha256:
+            raise Reply(
+                409, ErrorCode.INVALID_STATE, "Dokumen tidak sesuai.", "Document does not match."
+            )
+        if row.status == "ready":
+            self.store.set_status(row.id, "collected")
+        elif row.status != "collected":
+            raise Reply(
+                409, ErrorCode.INVALID_STATE, "Status tidak sesuai.", f"Request is {row.status}."
+            )
+        return json_answer(self.office.answer(self._row(request_id)))
+
+    def _row(self, request_id: str):  # type: ignore[no-untyped-def]
+        row = self.store.request(request_id)
+        if row is None:
+            raise Reply(
+                404, ErrorCode.NOT_FOUND, "Permohonan tidak ditemukan.", "Request not found."
+            )
+        return row
+
+    # --- ratings, heartbeat ------------------------------------------------------------------
+
+    def rating(self, rq: Request) -> Answer:
+        body = rq.parse(Rating)
+        self.store.add_rating(rq.kiosk_id, body.request_id, body.score)
+        return Answer(204)
+
+    def heartbeat(self, rq: Request) -> Answer:
+        body = rq.parse(Heartbeat)
+        self.store.add_heartbeat(rq.kiosk_id, body.model_dump_json())
+        return json_answer(HeartbeatAck(server_time=now(), catalogue_version=CATALOGUE_VERSION))
+
+    # --- admin (the village office) -------------------------------------------------------------
+
+    def admin_sign(self, rq: Request, request_id: str) -> Answer:
+        self._row(request_id)
+        try:
+            row = self.office.sign(request_id)
+        except OfficeError as exc:
+            raise Reply(409, ErrorCode.INVALID_STATE, str(exc), str(exc)) from None
+        return json_answer(self.office.answer(row))
+
+    def admin_reject(self, rq: Request, request_id: str) -> Answer:
+        self._row(request_id)
+        reason = rq.json_object().get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise Reply(422, ErrorCode.BAD_REQUEST, "Alasan wajib diisi.", "A reason is required.")
+        try:
+            row = self.office.reject(request_id, reason.strip())
+        except OfficeError as exc:
+            raise Reply(409, ErrorCode.INVALID_STATE, str(exc), str(exc)) from None
+        return json_answer(self.office.answer(row))
+
+
+class Request:
+    def __init__(self, headers: Any, body: bytes, kiosk_id: str = "") -> None:
+        self.headers, self.body, self.kiosk_id = headers, body, kiosk_id
+
+    def parse(self, model: type[Any]) -> Any:
+        try:
+            return model.model_validate_json(self.body)
+        except ValidationError as exc:
+            raise _bad_body(exc) from None
+
+    def parse_with(self, adapter: TypeAdapter[Any]) -> Any:
+        try:
+            return adapter.validate_json(self.body)
+        except ValidationError as exc:
+            raise _bad_body(exc) from None
+
+    def json_object(self) -> dict[str, Any]:
+        try:
+            value = json.loads(self.body or b"{}")
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            raise Reply(
+                400,
+                ErrorCode.BAD_REQUEST,
+                "Isi permintaan bukan JSON.",
+                "Body is not a JSON object.",
+            )
+        return value
+
+
+def _bad_body(exc: ValidationError) -> Reply:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "body"
+    return Reply(
+        422,
+        ErrorCode.BAD_REQUEST,
+        f"Permintaan tidak valid ({where}).",
+        f"Invalid request: {where}: {first['msg']}",
+    )
+
+
+def make_handler(api: Api) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "apm-server/0.1"
+
+        def do_GET(self) -> None:
+            self._handle("GET")
+
+        def do_POST(self) -> None:
+            self._handle("POST")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            log.debug("%s %s", self.address_string(), format % args)
+
+        def _handle(self, method: str) -> None:
+            try:
+                answer = self._dispatch(method)
+            except Reply as reply:
+                answer = Answer(reply.status, reply.error.model_dump_json().encode())
+            except Exception:
+                log.exception("internal error on %s %s", method, urlsplit(self.path).path)
+                error = ApiError(
+                    code=ErrorCode.INTERNAL,
+                    message=Text(id="Kesalahan server.", en="Server error."),
+                )
+                answer = Answer(500, error.model_dump_json().encode())
+            self._send(answer)
+
+        def _dispatch(self, method: str) -> Answer:
+            url = urlsplit(self.path)
+            if url.path == "/healthz":
+                return Answer(200, b"ok", "text/plain")
+            if method == "GET" and url.path.startswith("/verify/"):
+                return verify_page(
+                    api.office, url.path.removeprefix("/verify/"), parse_qs(url.query)
+                )
+            body = self._body()
+            for route_method, pattern, handler, auth in api.routes:
+                match = pattern.match(url.path)
+                if match and route_method == method:
+                    return handler(
+                        Request(self.headers, body, self._authorise(auth)), **match.groupdict()
+                    )
+            raise Reply(404, ErrorCode.NOT_FOUND, "Alamat tidak dikenal.", "Unknown endpoint.")
+
+        def _authorise(self, needed: str) -> str:
+            header = self.headers.get("Authorization", "")
+            token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+            if needed == "admin" and token == demo_data.ADMIN_TOKEN:
+                return "admin"
+            kiosk_id = api.store.kiosk_for_token(token) if token and needed == "kiosk" else None
+            if kiosk_id is None:
+                raise Reply(401, ErrorCode.UNAUTHORIZED, "Tidak berwenang.", "Unauthorized.")
+            return kiosk_id
+
+        def _body(self) -> bytes:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY:
+                raise Reply(
+                    413, ErrorCode.BAD_REQUEST, "Permintaan terlalu besar.", "Request too large."
+                )
+            return self.rfile.read(length) if length else b""
+
+        def _send(self, answer: Answer) -> None:
+            self.send_response(answer.status)
+            for name, value in (answer.headers or {}).items():
+                self.send_header(name, value)
+            if answer.status not in (204, 304):
+                self.send_header("Content-Type", answer.content_type)
+                self.send_header("Content-Length", str(len(answer.body)))
+            else:
+                self.send_header("Content-Length", "0")
+            self.end_headers()
+            if answer.status not in (204, 304):
+                self.wfile.write(answer.body)
+
+    return Handler
+
+
+def verify_page(office: Office, request_id: str, query: dict[str, list[str]]) -> Answer:
+    """The page the letter's QR code opens: is this letter genuine?"""
+    row = office.store.request(request_id)
+    code = (query.get("code") or [""])[0]
+    if row is None or row.tracking_code != code:
+        page = "<h1>Surat tidak ditemukan</h1><p>Kode verifikasi tidak cocok dengan surat mana pun.</p>"
+        return Answer(404, _html_page(page).encode(), "text/html; charset=utf-8")
+    service = office.services.get(row.service_code)
+    resident = office.store.resident(row.nik)
+    rows = [
+        ("Nomor surat", row.letter_number or "(belum ditandatangani)"),
+        ("Perihal", service.name.id if service else row.service_code),
+        ("Tanggal", row.signed_at.date().isoformat() if row.signed_at else "-"),
+        ("Pemohon", f"{resident.name if resident else '-'} (NIK {mask_nik(row.nik)})"),
+        ("Penanda tangan", f"{office.village.head_name}, Kepala Desa {office.village.name}"),
+        ("Status", row.status),
+        ("SHA-256 dokumen", row.doc_sha256 or "-"),
+    ]
+    table = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    page = (
+        f"<h1>Verifikasi surat Desa {html.escape(office.village.name)}</h1><table>{table}</table>"
+    )
+    return Answer(200, _html_page(page).encode(), "text/html; charset=utf-8")
+
+
+def _html_page(body: str) -> str:
+    return (
+        "<!doctype html><html lang='id'><meta charset='utf-8'><title>Verifikasi surat</title>"
+        "<style>body{font-family:sans-serif;max-width:40em;margin:2em auto}th{text-align:left;"
+        f"padding-right:1em}}</style><body>{body}</body></html>"
+    )
+
+
+class AutoSigner(threading.Thread):
+    """Demo stand-in for the village head: signs what waits, `delay_s` after submission."""
+
+    def __init__(self, office: Office, delay_s: float) -> None:
+        super().__init__(name="auto-signer", daemon=True)
+        self.office, self.delay_s = office, delay_s
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(0.1):
+            for row in self.office.store.awaiting_signature():
+                if (now() - row.created_at).total_seconds() >= self.delay_s:
+                    try:
+                        self.office.sign(row.id)
+                    except Exception:
+                        log.exception("auto-signing %s failed", row.id)
+
+
+@dataclass
+class RunningServer:
+    url: str
+    kiosk_token: str
+    admin_token: str
+    ca_cert_path: Path
+    office: Office
+    stop: Callable[[], None]
+
+
+def build_server(
+    state_dir: Path,
+    host: str,
+    port: int,
+    *,
+    auto_sign_delay_s: float | None,
+    demo: bool,
+    public_url: str | None,
+) -> tuple[ThreadingHTTPServer, Office, AutoSigner | None]:
+    office = Office(state_dir)
+    api = Api(office, auto_approve=demo)
+    httpd = ThreadingHTTPServer((host, port), make_handler(api))
+    httpd.daemon_threads = True
+    office.public_url = (public_url or f"http://{host}:{httpd.server_port}").rstrip("/")
+    signer = AutoSigner(office, auto_sign_delay_s) if auto_sign_delay_s is not None else None
+    return httpd, office, signer
+
+
+def start_server(
+    state_dir: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    auto_sign_delay_s: float | None = None,
+    demo: bool = True,
+    public_url: str | None = None,
+) -> RunningServer:
+    httpd, office, signer = build_server(
+        state_dir, host, port, auto_sign_delay_s=auto_sign_delay_s, demo=demo, public_url=public_url
+    )
+    threading.Thread(target=httpd.serve_forever, name="apm-server", daemon=True).start()
+    if signer is not None:
+        signer.start()
+
+    def stop() -> None:
+        if signer is not None:
+            signer.stopping.set()
+        httpd.shutdown()
+        httpd.server_close()
+
+    return RunningServer(
+        url=f"http://{host}:{httpd.server_port}",
+        kiosk_token=demo_data.KIOSK_TOKEN,
+        admin_token=demo_data.ADMIN_TOKEN,
+        ca_cert_path=office.ca.ca_cert,
+        office=office,
+        stop=stop,
+    )
+
+
+__all__ = ["HTTPStatus", "RunningServer", "start_server"]

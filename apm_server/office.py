@@ -1,0 +1,143 @@
+"""The village office's side: turning stored requests into answers, signing, rejecting.
+
+Used by the HTTP server, its auto-signer and the `apm-server sign/reject` commands alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+
+from apm_server import demo_data
+from apm_server.letter import (
+    LetterContent,
+    indonesian_date,
+    letter_number,
+    render_letter,
+    service_paragraph,
+)
+from apm_server.signing import DemoCA, ensure_demo_ca, sign_pdf
+from apm_server.store import RequestRow, Store, mask_nik, now, wib
+from kiosk.backend.models import DocumentInfo, LetterRequest, RequestStatus, Service, Text
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "apm-server.sqlite3"
+
+
+class OfficeError(Exception):
+    """A back-office action that cannot be done (unknown request, wrong state)."""
+
+
+class Office:
+    def __init__(self, state_dir: Path, public_url: str = "http://127.0.0.1:8080") -> None:
+        self.state_dir = state_dir
+        self.public_url = public_url.rstrip("/")
+        self.store = Store(state_dir / DB_NAME)
+        self.village = demo_data.VILLAGE
+        self.services = {s.code: s for s in demo_data.SERVICES}
+        self._ca: DemoCA | None = None
+
+    @property
+    def ca(self) -> DemoCA:
+        if self._ca is None:
+            self._ca = ensure_demo_ca(
+                self.state_dir / "demo-ca", self.village.head_name, self.village.name
+            )
+        return self._ca
+
+    def verify_url(self, row: RequestRow) -> str:
+        return f"{self.public_url}/verify/{row.id}?code={row.tracking_code}"
+
+    def answer(self, row: RequestRow) -> LetterRequest:
+        service = self.services.get(row.service_code)
+        document = None
+        if row.doc_sha256 and row.doc_size and row.letter_number and row.signed_at:
+            document = DocumentInfo(
+                sha256=row.doc_sha256,
+                size=row.doc_size,
+                letter_number=row.letter_number,
+                signed_at=row.signed_at,
+            )
+        return LetterRequest(
+            id=row.id,
+            tracking_code=row.tracking_code,
+            service_code=row.service_code,
+            service_name=service.name if service else Text(id=row.service_code),
+            status=RequestStatus(row.status),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            reject_reason=Text(id=row.reject_reason) if row.reject_reason else None,
+            document=document,
+            verify_url=self.verify_url(row),
+        )
+
+    def require(self, request_id: str) -> RequestRow:
+        row = self.store.request(request_id)
+        if row is None:
+            raise OfficeError(f"no request {request_id!r}")
+        return row
+
+    def sign(self, request_id: str) -> RequestRow:
+        """Make the letter, sign it, and mark the request ready."""
+        row = self.require(request_id)
+        if row.status == "under_review":
+            self.store.set_status(row.id, "awaiting_signature")
+            row = self.require(request_id)
+        if row.status != "awaiting_signature":
+            raise OfficeError(f"request {request_id} is {row.status}, not awaiting a signature")
+        issued = wib(now())
+        service = self.services[row.service_code]
+        number = letter_number(
+            demo_data.LETTER_CODES.get(row.service_code, "470"),
+            self.store.next_letter_number(issued.year),
+            self.village,
+            issued,
+        )
+        pdf = render_letter(self._content(row, service, number, issued))
+        signed = sign_pdf(
+            pdf, self.ca, reason=f"{service.name.id} {number}", location=f"Desa {self.village.name}"
+        )
+        if not self.store.store_document(row.id, number, signed, now()):
+            raise OfficeError(f"request {request_id} changed while it was being signed")
+        log.info("signed %s as %s", row.tracking_code, number)
+        return self.require(request_id)
+
+    def reject(self, request_id: str, reason: str) -> RequestRow:
+        row = self.require(request_id)
+        if row.status not in ("under_review", "awaiting_signature", "incomplete"):
+            raise OfficeError(f"request {request_id} is {row.status} and cannot be rejected")
+        self.store.set_status(row.id, "rejected", reject_reason=reason)
+        return self.require(request_id)
+
+    def _content(self, row: RequestRow, service: Service, number: str, issued) -> LetterContent:  # type: ignore[no-untyped-def]
+        resident = self.store.resident(row.nik)
+        data = dict(resident.data) if resident else {}
+        data["name"] = resident.name if resident else "-"
+        data["nik"] = row.nik
+        birth = data.get("birth_date")
+        if birth:
+            data["birth_date_text"] = indonesian_date(date.fromisoformat(birth))  # type: ignore[arg-type]
+        purpose_field = next((f for f in service.fields if f.name == "keperluan"), None)
+        purpose = row.fields.get("keperluan", "-")
+        if purpose_field and purpose_field.choices:
+            purpose = next(
+                (c.label.id for c in purpose_field.choices if c.value == purpose), purpose
+            )
+        return LetterContent(
+            village=self.village,
+            title=service.name.id,
+            number=number,
+            resident=data,
+            paragraph=service_paragraph(row.service_code, row.fields, self.village),
+            purpose=purpose,
+            issued=issued,
+            verify_url=self.verify_url(row),
+        )
+
+
+def describe(row: RequestRow) -> str:
+    return (
+        f"{row.id}  {row.tracking_code}  {row.service_code:<5} {row.status:<18} {mask_nik(row.nik)}"
+    )

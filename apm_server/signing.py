@@ -1,0 +1,169 @@
+"""Electronic signatures for the demo: a demo CA and real PAdES signatures (pyHanko).
+
+In production a village's letters are signed through BSrE; here the server makes its own
+root CA on first start and a certificate for the village head, so a kiosk can validate
+letters against `ca.pem` exactly as it would against BSrE's roots.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from io import BytesIO
+from pathlib import Path
+
+CA_NAME = "APM Demo Root CA"
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    intact: bool  # the signed bytes were not changed
+    valid: bool  # the cryptographic signature is correct
+    trusted: bool  # the signer chains up to a trust root
+    signer: str
+    summary: str
+
+    @property
+    def ok(self) -> bool:
+        return self.intact and self.valid and self.trusted
+
+
+@dataclass(frozen=True)
+class DemoCA:
+    ca_cert: Path
+    signer_cert: Path
+    signer_key: Path
+
+
+def ensure_demo_ca(folder: Path, head_name: str, village: str) -> DemoCA:
+    """Create the demo CA and the village head's certificate once; reuse them after."""
+    paths = DemoCA(folder / "ca.pem", folder / "signer-cert.pem", folder / "signer-key.pem")
+    if all(p.exists() for p in (paths.ca_cert, paths.signer_cert, paths.signer_key)):
+        return paths
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    folder.mkdir(parents=True, exist_ok=True)
+    start = datetime.now(UTC) - timedelta(days=1)
+
+    def name(common: str, unit: str) -> x509.Name:
+        return x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "ID"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "APM Kiosk demo"),
+                x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit),
+                x509.NameAttribute(NameOID.COMMON_NAME, common),
+            ]
+        )
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = name(CA_NAME, "Demo certificate authority (not BSrE)")
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage(cert_sign=True), critical=True)
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    signer_key = ec.generate_private_key(ec.SECP256R1())
+    signer_cert = (
+        x509.CertificateBuilder()
+        .subject_name(name(head_name, f"Kepala Desa {village}"))
+        .issuer_name(ca_name)
+        .public_key(signer_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=1825))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(cert_sign=False), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    paths.ca_cert.write_bytes(ca_cert.public_bytes(pem))
+    paths.signer_cert.write_bytes(signer_cert.public_bytes(pem))
+    key_bytes = signer_key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    fd = os.open(paths.signer_key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as key_file:
+        key_file.write(key_bytes)
+    return paths
+
+
+def _key_usage(*, cert_sign: bool):  # type: ignore[no-untyped-def]
+    from cryptography import x509
+
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=not cert_sign,  # non-repudiation, for a signer
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=cert_sign,
+        crl_sign=cert_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def sign_pdf(pdf: bytes, ca: DemoCA, *, reason: str, location: str) -> bytes:
+    """A PAdES signature over the whole letter, as BSrE's signing service would add."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
+    signer = signers.SimpleSigner.load(
+        str(ca.signer_key), str(ca.signer_cert), ca_chain_files=(str(ca.ca_cert),)
+    )
+    assert signer is not None, "demo signing key could not be loaded"
+    metadata = signers.PdfSignatureMetadata(
+        field_name="TTE",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        reason=reason,
+        location=location,
+    )
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    out = signers.sign_pdf(writer, metadata, signer=signer)
+    return out.getvalue()
+
+
+def validate_signed_pdf(pdf: bytes, trust_root_pem: bytes) -> SignatureCheck:
+    """Check the letter's last signature against `trust_root_pem` (never raises)."""
+    try:
+        from asn1crypto import pem, x509
+        from pyhanko.pdf_utils.reader import PdfFileReader
+        from pyhanko.sign.validation import validate_pdf_signature
+        from pyhanko.sign.validation.status import SignatureCoverageLevel
+        from pyhanko_certvalidator import ValidationContext
+
+        _, _, der = pem.unarmor(trust_root_pem)
+        context = ValidationContext(trust_roots=[x509.Certificate.load(der)])
+        signatures = PdfFileReader(BytesIO(pdf), strict=False).embedded_signatures
+        if not signatures:
+            return SignatureCheck(False, False, False, "", "no signature in the document")
+        status = validate_pdf_signature(signatures[-1], context)
+        signer = status.signing_cert.subject.human_friendly if status.signing_cert else ""
+        return SignatureCheck(
+            # Whole file covered: nothing was appended after the village head signed.
+            bool(status.intact and status.coverage == SignatureCoverageLevel.ENTIRE_FILE),
+            bool(status.valid),
+            bool(status.trusted),
+            signer,
+            status.summary(),
+        )
+    except Exception as exc:  # a broken PDF is a failed check, not a crash
+        return SignatureCheck(False, False, False, "", f"cannot validate: {type(exc).__name__}")

@@ -1,0 +1,363 @@
+"""SQLite storage of the reference backend.
+
+One short connection per operation (WAL mode), so the HTTP threads, the auto-signer and
+the `apm-server sign` command in another process can all use the same file safely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from apm_server import demo_data
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS kiosks (id TEXT PRIMARY KEY, token TEXT UNIQUE NOT NULL);
+CREATE TABLE IF NOT EXISTS residents (
+    nik TEXT PRIMARY KEY, name TEXT NOT NULL, card_uid TEXT UNIQUE,
+    pin_salt TEXT NOT NULL, pin_hash TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, nik TEXT NOT NULL, expires_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pin_failures (nik TEXT PRIMARY KEY, count INTEGER NOT NULL, locked_until TEXT);
+CREATE TABLE IF NOT EXISTS requests (
+    id TEXT PRIMARY KEY, tracking_code TEXT UNIQUE NOT NULL, nik TEXT NOT NULL,
+    kiosk_id TEXT NOT NULL, service_code TEXT NOT NULL, fields TEXT NOT NULL,
+    status TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    reject_reason TEXT, letter_number TEXT, signed_at TEXT, doc_sha256 TEXT, doc_size INTEGER,
+    document BLOB);
+CREATE TABLE IF NOT EXISTS idempotency (
+    scope TEXT NOT NULL, key TEXT NOT NULL, body_hash TEXT NOT NULL, request_id TEXT NOT NULL,
+    PRIMARY KEY (scope, key));
+CREATE TABLE IF NOT EXISTS ratings (kiosk_id TEXT, request_id TEXT, score INTEGER, at TEXT);
+CREATE TABLE IF NOT EXISTS heartbeats (kiosk_id TEXT PRIMARY KEY, body TEXT, at TEXT);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+SESSION_MINUTES = 15
+MAX_PIN_FAILURES = 3
+LOCK_SECONDS = 60
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def mask_nik(nik: str) -> str:
+    return nik[:4] + "•" * 8 + nik[-4:]
+
+
+def _pin_hash(salt: str, pin: str) -> str:
+    return hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt), 20_000).hex()
+
+
+@dataclass(frozen=True)
+class Resident:
+    nik: str
+    name: str
+    card_uid: str | None
+    data: dict[str, str]
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    id: str
+    tracking_code: str
+    nik: str
+    kiosk_id: str
+    service_code: str
+    fields: dict[str, str]
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    reject_reason: str | None
+    letter_number: str | None
+    signed_at: datetime | None
+    doc_sha256: str | None
+    doc_size: int | None
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        setup = sqlite3.connect(path, timeout=10)
+        try:
+            setup.execute("PRAGMA journal_mode=WAL")  # not allowed inside a transaction
+            setup.executescript(SCHEMA)
+        finally:
+            setup.close()
+        with self._db() as db:
+            if db.execute("SELECT COUNT(*) FROM kiosks").fetchone()[0] == 0:
+                self._load_demo(db)
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            yield db
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        finally:
+            db.close()
+
+    def _load_demo(self, db: sqlite3.Connection) -> None:
+        db.execute("INSERT INTO kiosks VALUES (?, ?)", (demo_data.KIOSK_ID, demo_data.KIOSK_TOKEN))
+        for r in demo_data.RESIDENTS:
+            salt = secrets.token_hex(16)
+            data = {k: v for k, v in r.items() if k not in ("nik", "name", "card_uid", "pin")}
+            db.execute(
+                "INSERT INTO residents VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    r["nik"],
+                    r["name"],
+                    r["card_uid"],
+                    salt,
+                    _pin_hash(salt, str(r["pin"])),
+                    json.dumps(data),
+                ),
+            )
+
+    # --- kiosks and residents ---------------------------------------------------------
+
+    def kiosk_for_token(self, token: str) -> str | None:
+        with self._db() as db:
+            row = db.execute("SELECT id FROM kiosks WHERE token = ?", (token,)).fetchone()
+        return row["id"] if row else None
+
+    def resident_by_card(self, card_uid: str) -> Resident | None:
+        with self._db() as db:
+            row = db.execute("SELECT * FROM residents WHERE card_uid = ?", (card_uid,)).fetchone()
+        return _resident(row) if row else None
+
+    def resident(self, nik: str) -> Resident | None:
+        with self._db() as db:
+            row = db.execute("SELECT * FROM residents WHERE nik = ?", (nik,)).fetchone()
+        return _resident(row) if row else None
+
+    def check_pin(self, nik: str, pin: str) -> tuple[Resident | None, int | None]:
+        """(resident, None) on success; (None, seconds locked) when locked; (None, None) wrong."""
+        with self._db() as db:
+            failure = db.execute("SELECT * FROM pin_failures WHERE nik = ?", (nik,)).fetchone()
+            if failure and failure["locked_until"]:
+                left = datetime.fromisoformat(failure["locked_until"]) - now()
+                if left.total_seconds() > 0:
+                    return None, max(1, int(left.total_seconds()))
+            row = db.execute("SELECT * FROM residents WHERE nik = ?", (nik,)).fetchone()
+            if row and secrets.compare_digest(_pin_hash(row["pin_salt"], pin), row["pin_hash"]):
+                db.execute("DELETE FROM pin_failures WHERE nik = ?", (nik,))
+                return _resident(row), None
+            count = (failure["count"] if failure and not failure["locked_until"] else 0) + 1
+            locked = (
+                (now() + timedelta(seconds=LOCK_SECONDS)).isoformat()
+                if count >= MAX_PIN_FAILURES
+                else None
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO pin_failures VALUES (?, ?, ?)",
+                (nik, 0 if locked else count, locked),
+            )
+            return None, (LOCK_SECONDS if locked else None)
+
+    # --- sessions -----------------------------------------------------------------------
+
+    def new_session(self, nik: str) -> tuple[str, datetime]:
+        token = secrets.token_urlsafe(24)
+        expires = now() + timedelta(minutes=SESSION_MINUTES)
+        with self._db() as db:
+            db.execute("DELETE FROM sessions WHERE expires_at < ?", (now().isoformat(),))
+            db.execute("INSERT INTO sessions VALUES (?, ?, ?)", (token, nik, expires.isoformat()))
+        return token, expires
+
+    def session_nik(self, token: str) -> str | None:
+        with self._db() as db:
+            row = db.execute("SELECT * FROM sessions WHERE token = ?", (token,)).fetchone()
+        if row is None or datetime.fromisoformat(row["expires_at"]) < now():
+            return None
+        return str(row["nik"])
+
+    # --- requests -------------------------------------------------------------------------
+
+    def idempotent_request(self, scope: str, key: str) -> tuple[str, str] | None:
+        """(body hash, request id) stored for this key, if any."""
+        with self._db() as db:
+            row = db.execute(
+                "SELECT body_hash, request_id FROM idempotency WHERE scope = ? AND key = ?",
+                (scope, key),
+            ).fetchone()
+        return (row["body_hash"], row["request_id"]) if row else None
+
+    def create_request(
+        self,
+        *,
+        key: str,
+        body_hash: str,
+        nik: str,
+        kiosk_id: str,
+        service_code: str,
+        fields: dict[str, str],
+        status: str,
+    ) -> tuple[str, bool]:
+        """Create a request once per idempotency key: (request id, created now?)."""
+        with self._db() as db:
+            row = db.execute(
+                "SELECT body_hash, request_id FROM idempotency WHERE scope = ? AND key = ?",
+                (kiosk_id, key),
+            ).fetchone()
+            if row:
+                return row["request_id"], False
+            stamp = now()
+            day = stamp.astimezone(_WIB).strftime("%d%m%y")
+            number = _next(db, f"tracking-{day}")
+            request_id = "req-" + secrets.token_hex(8)
+            db.execute(
+                "INSERT INTO requests (id, tracking_code, nik, kiosk_id, service_code, fields, status,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    request_id,
+                    f"{day}-{number:03d}",
+                    nik,
+                    kiosk_id,
+                    service_code,
+                    json.dumps(fields),
+                    status,
+                    stamp.isoformat(),
+                    stamp.isoformat(),
+                ),
+            )
+            db.execute(
+                "INSERT INTO idempotency VALUES (?, ?, ?, ?)",
+                (kiosk_id, key, body_hash, request_id),
+            )
+            return request_id, True
+
+    def request(self, request_id: str) -> RequestRow | None:
+        with self._db() as db:
+            row = db.execute("SELECT * FROM requests WHERE id = ?", (request_id,)).fetchone()
+        return _request(row) if row else None
+
+    def open_requests(self, nik: str) -> list[RequestRow]:
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT * FROM requests WHERE nik = ? AND status NOT IN ('collected', 'cancelled', 'rejected')"
+                " ORDER BY created_at DESC, rowid DESC",
+                (nik,),
+            ).fetchall()
+        return [_request(r) for r in rows]
+
+    def requests(self) -> list[RequestRow]:
+        with self._db() as db:
+            rows = db.execute("SELECT * FROM requests ORDER BY created_at, rowid").fetchall()
+        return [_request(r) for r in rows]
+
+    def awaiting_signature(self) -> list[RequestRow]:
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT * FROM requests WHERE status = 'awaiting_signature'"
+            ).fetchall()
+        return [_request(r) for r in rows]
+
+    def set_status(self, request_id: str, status: str, *, reject_reason: str | None = None) -> None:
+        with self._db() as db:
+            db.execute(
+                "UPDATE requests SET status = ?, reject_reason = COALESCE(?, reject_reason), updated_at = ?"
+                " WHERE id = ?",
+                (status, reject_reason, now().isoformat(), request_id),
+            )
+
+    def next_letter_number(self, year: int) -> int:
+        with self._db() as db:
+            return _next(db, f"letter-{year}")
+
+    def store_document(
+        self, request_id: str, letter_number: str, pdf: bytes, signed_at: datetime
+    ) -> bool:
+        """Keep the signed letter and mark the request ready; False if it was not awaiting."""
+        with self._db() as db:
+            cursor = db.execute(
+                "UPDATE requests SET status = 'ready', letter_number = ?, signed_at = ?, doc_sha256 = ?,"
+                " doc_size = ?, document = ?, updated_at = ? WHERE id = ? AND status = 'awaiting_signature'",
+                (
+                    letter_number,
+                    signed_at.isoformat(),
+                    hashlib.sha256(pdf).hexdigest(),
+                    len(pdf),
+                    pdf,
+                    now().isoformat(),
+                    request_id,
+                ),
+            )
+            return cursor.rowcount == 1
+
+    def document(self, request_id: str) -> bytes | None:
+        with self._db() as db:
+            row = db.execute("SELECT document FROM requests WHERE id = ?", (request_id,)).fetchone()
+        return bytes(row["document"]) if row and row["document"] is not None else None
+
+    def add_rating(self, kiosk_id: str, request_id: str | None, score: int) -> None:
+        with self._db() as db:
+            db.execute(
+                "INSERT INTO ratings VALUES (?, ?, ?, ?)",
+                (kiosk_id, request_id, score, now().isoformat()),
+            )
+
+    def ratings(self) -> list[dict[str, Any]]:
+        with self._db() as db:
+            return [dict(r) for r in db.execute("SELECT * FROM ratings").fetchall()]
+
+    def add_heartbeat(self, kiosk_id: str, body: str) -> None:
+        with self._db() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO heartbeats VALUES (?, ?, ?)",
+                (kiosk_id, body, now().isoformat()),
+            )
+
+
+_WIB = timezone(timedelta(hours=7), "WIB")  # the villages' clock
+
+
+def wib(moment: datetime) -> datetime:
+    return moment.astimezone(_WIB)
+
+
+def _next(db: sqlite3.Connection, name: str) -> int:
+    db.execute("INSERT OR IGNORE INTO counters VALUES (?, 0)", (name,))
+    db.execute("UPDATE counters SET value = value + 1 WHERE name = ?", (name,))
+    return int(db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()[0])
+
+
+def _resident(row: sqlite3.Row) -> Resident:
+    return Resident(row["nik"], row["name"], row["card_uid"], json.loads(row["data"]))
+
+
+def _request(row: sqlite3.Row) -> RequestRow:
+    def moment(value: str | None) -> datetime | None:
+        return datetime.fromisoformat(value) if value else None
+
+    return RequestRow(
+        id=row["id"],
+        tracking_code=row["tracking_code"],
+        nik=row["nik"],
+        kiosk_id=row["kiosk_id"],
+        service_code=row["service_code"],
+        fields=json.loads(row["fields"]),
+        status=row["status"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+        updated_at=datetime.fromisoformat(row["updated_at"]),
+        reject_reason=row["reject_reason"],
+        letter_number=row["letter_number"],
+        signed_at=moment(row["signed_at"]),
+        doc_sha256=row["doc_sha256"],
+        doc_size=row["doc_size"],
+    )

@@ -1,0 +1,97 @@
+"""Memory over many citizen sessions: does the kiosk grow?
+
+Runs N complete sessions (tap card -> service -> form -> submit -> signed at once ->
+A4 + receipt printed -> rating -> attract) through the real runtime, simulated devices
+and the embedded reference backend, without Qt. Prints resident memory after warm-up and
+at the end, and the time per session. The simulators' print archives are emptied between
+sessions (they are test instruments, not part of a kiosk's steady state).
+
+    .venv/bin/python bench/sessions.py [--sessions 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import queue
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from kiosk.flow import Screen
+from kiosk.flow import events as ev
+from kiosk.runtime import KioskRuntime, demo_settings
+
+SITI_UID = "04A3B2C1D0E1F2"
+
+
+def rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Driver:
+    def __init__(self, runtime_inbox: queue.Queue, runtime: KioskRuntime) -> None:
+        self.inbox, self.runtime = runtime_inbox, runtime
+
+    def until(self, done, timeout_s: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not done():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"stuck on {self.runtime.screen.value}")
+            try:
+                self.runtime.dispatch(self.inbox.get(timeout=0.5))
+            except queue.Empty:
+                pass
+
+    def session(self) -> None:
+        rt = self.runtime
+        rt.devices["card_reader"].simulator.tap(SITI_UID)  # type: ignore[attr-defined]
+        self.until(lambda: rt.screen is Screen.SERVICES)
+        rt.dispatch(ev.ChooseService("SKD"))
+        rt.dispatch(ev.SetField("keperluan", "Melamar pekerjaan"))
+        rt.dispatch(ev.Next())
+        rt.dispatch(ev.Confirm())
+        self.until(lambda: rt.screen is Screen.DONE)
+        rt.dispatch(ev.Rate(4))
+        rt.dispatch(ev.Finish())
+        for role in ("document_printer", "receipt_printer"):
+            rt.devices[role].simulator.forget_printed()  # type: ignore[attr-defined]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as state:
+        settings = demo_settings(Path(state), auto_sign_s=0.0)
+        inbox: queue.Queue = queue.Queue()
+        runtime = KioskRuntime(settings, inbox.put)
+        runtime.start()
+        driver = Driver(inbox, runtime)
+        driver.until(lambda: runtime.flow.state.ready)
+        driver.until(lambda: runtime.devices["card_reader"].lifecycle.value == "enabled")
+        warmup = min(50, args.sessions)
+        for _ in range(warmup):
+            driver.session()
+        gc.collect()
+        after_warmup = rss_mib()
+        started = time.perf_counter()
+        for _ in range(args.sessions):
+            driver.session()
+        elapsed = time.perf_counter() - started
+        gc.collect()
+        at_end = rss_mib()
+        runtime.shutdown()
+    print(f"{args.sessions} sessions after {warmup} warm-up sessions (runtime + embedded server):")
+    print(f"  RSS after warm-up {after_warmup:.1f} MiB, at end {at_end:.1f} MiB, "
+          f"growth {at_end - after_warmup:+.1f} MiB")
+    print(f"  {1000 * elapsed / args.sessions:.1f} ms per session (signing and PDF included)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

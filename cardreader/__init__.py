@@ -1,0 +1,1 @@
+"""Card readers: the e-KTP (or any contactless card) identifies a resident by its UID."""

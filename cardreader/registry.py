@@ -1,0 +1,9 @@
+"""Card reader drivers by config `type`, imported only when configured."""
+
+from __future__ import annotations
+
+from cardreader.base import CardReader
+from drivers.registry import Registry
+
+CARD_READERS: Registry[CardReader] = Registry("card reader", CardReader)
+CARD_READERS.register("simulated", "cardreader.simulated:SimulatedCardReader")

@@ -1,0 +1,1 @@
+"""Simulated devices and the fault machinery they share (no real hardware needed)."""

@@ -1,0 +1,104 @@
+"""The `apm-kiosk` command: run the kiosk, run the demo, check a configuration.
+
+Imports nothing heavy at module level (no Qt, no requests, no pydantic): `--version` and
+`--help` answer at once, and each subcommand imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+
+from kiosk import __version__
+
+EXIT_OK = 0
+EXIT_UNEXPECTED = 1
+EXIT_BAD_CONFIG = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="apm-kiosk",
+        description="APM Kiosk: self-service terminal for village letters.",
+    )
+    parser.add_argument("--version", action="version", version=f"apm-kiosk {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show full tracebacks for unexpected errors"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser("run", help="run the kiosk")
+    run.add_argument(
+        "--config",
+        metavar="PATH",
+        help="configuration file (default: $APM_KIOSK_CONFIG, else /etc/apm-kiosk/kiosk.toml)",
+    )
+    run.set_defaults(handler=cmd_run)
+
+    demo = commands.add_parser("demo", help="run the demo: simulated devices, embedded backend")
+    demo.add_argument("--autoplay", action="store_true", help="play a citizen's visit by itself")
+    demo.add_argument("--out", metavar="DIR", help="folder for screenshots and printouts")
+    demo.add_argument("--script", metavar="FILE", help="demo script to play")
+    demo.add_argument(
+        "--exit-after-start", action="store_true", help="start everything, then exit (smoke test)"
+    )
+    demo.set_defaults(handler=cmd_demo)
+
+    config = commands.add_parser("config", help="work with configuration files")
+    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    check = config_commands.add_parser("check", help="validate a configuration file")
+    check.add_argument("path", metavar="PATH", help="configuration file to check")
+    check.set_defaults(handler=cmd_config_check)
+    return parser
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    from kiosk.config import ConfigError, load_config
+
+    try:
+        settings = load_config(args.path)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    print(f"{args.path}: OK ({settings.summary()})")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from kiosk.config import ConfigError, config_path, load_config
+
+    try:
+        settings = load_config(config_path(args.config))
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    from kiosk.ui.app import run_kiosk  # Qt is imported only here
+
+    return run_kiosk(settings)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from kiosk.ui.demo import run_demo  # Qt is imported only here
+
+    return run_demo(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        # One clear line for the technician; the traceback only when asked for.
+        if args.debug:
+            traceback.print_exc()
+        print(f"apm-kiosk: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_UNEXPECTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The demo's Qt-free parts: the autoplay script format and the default session."""

@@ -1,0 +1,35 @@
+import QtQuick
+
+// A touch-sized button: at least 80 px high, large text, clear pressed state.
+Rectangle {
+    id: button
+    property alias text: label.text
+    property bool primary: true
+    property bool quiet: false
+    signal clicked()
+
+    implicitWidth: Math.max(220, label.implicitWidth + 64)
+    implicitHeight: 84
+    radius: 14
+    opacity: enabled ? 1.0 : 0.4
+    color: quiet ? "transparent" : (primary ? (area.pressed ? root.primaryDark : root.primary) : (area.pressed ? "#dfe7e6" : root.card))
+    border.width: primary && !quiet ? 0 : 2
+    border.color: root.primary
+
+    Text {
+        id: label
+        anchors.centerIn: parent
+        width: parent.width - 32
+        horizontalAlignment: Text.AlignHCenter
+        wrapMode: Text.WordWrap
+        font.pixelSize: root.fontBody + 2
+        font.bold: true
+        color: button.primary && !button.quiet ? "white" : root.primary
+    }
+
+    MouseArea {
+        id: area
+        anchors.fill: parent
+        onClicked: button.clicked()
+    }
+}

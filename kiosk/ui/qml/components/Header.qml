@@ -1,0 +1,29 @@
+import QtQuick
+
+// Village name, who is signed in, and the way home.
+Rectangle {
+    height: 96
+    color: root.primary
+
+    Column {
+        anchors { left: parent.left; leftMargin: root.gap; verticalCenter: parent.verticalCenter }
+        Text {
+            text: root.vm.village ? qsTr("Desa %1").arg(root.vm.village.name) : qsTr("Anjungan Pelayanan Mandiri")
+            color: "white"; font.pixelSize: root.fontTitle - 4; font.bold: true
+        }
+        Text {
+            text: root.vm.resident ? root.vm.resident.name + "  ·  NIK " + root.vm.resident.nik : qsTr("Anjungan Pelayanan Mandiri")
+            color: "#d7f0ee"; font.pixelSize: root.fontSmall
+        }
+    }
+
+    BigButton {
+        objectName: "homeButton"
+        anchors { right: parent.right; rightMargin: root.gap; verticalCenter: parent.verticalCenter }
+        height: 68
+        primary: false
+        text: qsTr("Kembali ke awal")
+        visible: ["identifying", "submitting", "printing"].indexOf(root.vm.screen) < 0
+        onClicked: kiosk.home()
+    }
+}

@@ -1,0 +1,62 @@
+import QtQuick
+import "../components"
+
+// The first thing a citizen sees: where they are, and how to begin.
+Rectangle {
+    color: root.primary
+
+    MouseArea {
+        objectName: "startArea"
+        anchors.fill: parent
+        onClicked: kiosk.start_session()
+    }
+
+    Column {
+        anchors.centerIn: parent
+        width: parent.width - 160
+        spacing: 28
+
+        Text {
+            width: parent.width
+            horizontalAlignment: Text.AlignHCenter
+            text: root.vm.village ? qsTr("Pemerintah Desa %1").arg(root.vm.village.name) : qsTr("Anjungan Pelayanan Mandiri")
+            color: "#d7f0ee"; font.pixelSize: root.fontTitle
+        }
+        Text {
+            width: parent.width
+            horizontalAlignment: Text.AlignHCenter
+            wrapMode: Text.WordWrap
+            text: qsTr("Layanan Surat Mandiri")
+            color: "white"; font.pixelSize: 64; font.bold: true
+        }
+        Text {
+            width: parent.width
+            horizontalAlignment: Text.AlignHCenter
+            wrapMode: Text.WordWrap
+            text: qsTr("Surat keterangan, SKTM, pengantar SKCK dan lainnya, tanpa antre.")
+            color: "#d7f0ee"; font.pixelSize: root.fontBody
+        }
+        Item { width: 1; height: 20 }
+        BigButton {
+            objectName: "startButton"
+            anchors.horizontalCenter: parent.horizontalCenter
+            width: 560; height: 110
+            primary: false
+            text: qsTr("Sentuh layar untuk mulai")
+            onClicked: kiosk.start_session()
+        }
+        Text {
+            width: parent.width
+            horizontalAlignment: Text.AlignHCenter
+            text: qsTr("atau tempelkan e-KTP Anda pada pembaca kartu")
+            color: "white"; font.pixelSize: root.fontBody + 2
+        }
+        Text {
+            width: parent.width
+            horizontalAlignment: Text.AlignHCenter
+            visible: !root.vm.ready
+            text: root.vm.offline ? qsTr("Kios sedang tidak terhubung ke kantor desa.") : qsTr("Menyiapkan layanan…")
+            color: root.accent; font.pixelSize: root.fontSmall + 2
+        }
+    }
+}

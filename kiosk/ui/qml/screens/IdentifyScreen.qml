@@ -1,0 +1,91 @@
+import QtQuick
+import "../components"
+
+// Tap the e-KTP, or type NIK (16 digits) and PIN (6 digits) on the keypad.
+Item {
+    Row {
+        anchors.centerIn: parent
+        spacing: 48
+
+        Rectangle {
+            width: 440; height: 560; radius: 20
+            color: root.card
+            Column {
+                anchors.centerIn: parent
+                width: parent.width - 60
+                spacing: 24
+                Rectangle {  // an e-KTP card, drawn
+                    anchors.horizontalCenter: parent.horizontalCenter
+                    width: 260; height: 164; radius: 14
+                    color: "#2f7fb8"
+                    Text { anchors.centerIn: parent; text: "e-KTP"; color: "white"; font.pixelSize: 44; font.bold: true }
+                }
+                Text {
+                    width: parent.width; wrapMode: Text.WordWrap; horizontalAlignment: Text.AlignHCenter
+                    text: qsTr("Tempelkan e-KTP Anda pada pembaca kartu")
+                    font.pixelSize: root.fontTitle - 6; font.bold: true; color: root.ink
+                }
+                Text {
+                    width: parent.width; wrapMode: Text.WordWrap; horizontalAlignment: Text.AlignHCenter
+                    text: qsTr("Tahan kartu sampai layar berganti.")
+                    font.pixelSize: root.fontSmall; color: root.muted
+                }
+            }
+        }
+
+        Column {
+            spacing: 14
+            width: 480
+            Text { text: qsTr("Atau masuk dengan NIK dan PIN"); font.pixelSize: root.fontBody + 2; font.bold: true; color: root.ink }
+            Entry { id: nik; objectName: "nikEntry"; inputName: "nikInput"; label: qsTr("NIK (16 angka)"); maxLength: 16; secret: false }
+            Entry { id: pin; objectName: "pinEntry"; inputName: "pinInput"; label: qsTr("PIN (6 angka)"); maxLength: 6; secret: true }
+            Text {
+                objectName: "identifyError"
+                width: parent.width; wrapMode: Text.WordWrap
+                visible: text !== ""
+                text: root.vm.identifyError
+                color: root.danger; font.pixelSize: root.fontSmall; font.bold: true
+            }
+            Keypad { target: pin.focused ? pin.input : nik.input }
+            BigButton {
+                objectName: "identifyButton"
+                width: 396
+                text: qsTr("Masuk")
+                onClicked: kiosk.submitNikPin(nik.input.text, pin.input.text)
+            }
+        }
+    }
+
+    component Entry: Rectangle {
+        id: entry
+        property string label
+        property string inputName
+        property int maxLength
+        property bool secret
+        property alias input: field
+        readonly property bool focused: field.activeFocus
+        width: 396; height: 70; radius: 10
+        color: root.card
+        border.width: field.activeFocus ? 3 : 2
+        border.color: field.activeFocus ? root.primary : "#b7c7c5"
+        Text {
+            anchors { left: parent.left; leftMargin: 16; verticalCenter: parent.verticalCenter }
+            visible: field.text === ""
+            text: entry.label; color: "#8a979f"; font.pixelSize: root.fontBody
+        }
+        TextInput {
+            id: field
+            objectName: entry.inputName
+            anchors { fill: parent; leftMargin: 16; rightMargin: 16 }
+            verticalAlignment: TextInput.AlignVCenter
+            font.pixelSize: 30; font.letterSpacing: 2
+            color: root.ink
+            maximumLength: entry.maxLength
+            echoMode: entry.secret ? TextInput.Password : TextInput.Normal
+            validator: RegularExpressionValidator { regularExpression: /[0-9]*/ }
+            readOnly: false
+            focus: !entry.secret
+        }
+        MouseArea { anchors.fill: parent; onClicked: field.forceActiveFocus() }
+    }
+}

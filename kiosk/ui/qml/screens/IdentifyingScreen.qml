@@ -1,0 +1,1 @@
+BusyScreen { message: qsTr("Memeriksa data Anda…") }

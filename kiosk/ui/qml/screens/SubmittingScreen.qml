@@ -1,0 +1,1 @@
+BusyScreen { message: qsTr("Mengirim permohonan ke kantor desa…") }

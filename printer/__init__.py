@@ -1,0 +1,1 @@
+"""Printers: thermal receipt printers (ESC/POS) and A4 document printers."""

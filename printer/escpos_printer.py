@@ -1,0 +1,283 @@
+"""ESC/POS thermal receipt printers over any transport: simulated, TCP or serial.
+
+    [devices.receipt_printer]
+    type = "escpos"
+    transport = { type = "tcp", host = "192.168.1.50" }    # or "serial", "simulated"
+    columns = 48                                           # 42 on some 80 mm printers
+
+Status comes from the real-time requests DLE EOT 1 (printer), 2 (offline cause) and 4
+(paper sensor), plus 3 (error cause) when 2 reports an error; printers answer them at
+any time, even mid-job. A printer that does not answer within `status_timeout_s` is
+still used: paper and cover are then "unknown" and availability is what the link says
+(connected: online). A print job checks the status, writes the receipt, and checks
+again, so paper that ran out during the job is reported rather than silently lost.
+
+`open` succeeds without the printer (status: no-device); the driver reconnects at the
+next status read or job, so a printer switched on after the kiosk is found by itself.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from drivers.device import Job
+from drivers.model import (
+    Availability,
+    Capabilities,
+    CoverState,
+    DeviceError,
+    DeviceStatus,
+    ErrorKind,
+    Feature,
+    HealthCheck,
+    HealthLevel,
+    PaperLevel,
+    Sensor,
+)
+from drivers.sim.escpos_stream import DLE_EOT
+from drivers.sim.faults import refresh_status_on_change
+from drivers.transports import Transport, TransportError, TransportErrorKind, make_transport
+from drivers.transports.settings import TransportSettings
+from printer.base import (
+    PrintedReceipt,
+    PrinterSimulator,
+    ReceiptPrinter,
+    printer_status,
+    refuse_unless_usable,
+    stopped_while_printing,
+)
+from printer.escpos_render import ReceiptLayout, render_receipt
+from printer.receipt import Receipt
+
+# Bits of the DLE EOT answers (Epson ESC/POS reference).
+VALID_MASK, VALID_PATTERN = 0b1001_0011, 0b0001_0010
+OFFLINE = 0x08  # n=1
+COVER_OPEN, STOPPED_AT_PAPER_END, ERROR_OCCURRED = 0x04, 0x20, 0x40  # n=2
+ERROR_CAUSES = (  # n=3
+    (0x04, "mechanical error"),
+    (0x08, "autocutter error"),
+    (0x20, "unrecoverable error"),
+    (0x40, "auto-recoverable error"),
+)
+PAPER_NEAR_END, PAPER_OUT = 0x0C, 0x60  # n=4
+
+
+class EscposPrinterSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["escpos"]
+    transport: TransportSettings
+    columns: int = Field(default=48, ge=24, le=80)  # 48/42 for 80 mm paper, 32 for 58 mm
+    qr_size: int = Field(default=6, ge=1, le=16)  # dots per QR module
+    cut: Literal["full", "partial"] = "partial"
+    profile: str | None = None  # python-escpos capability profile, e.g. "TM-T88V"
+    status_query: bool = True  # false for printers that never answer DLE EOT
+    status_timeout_s: float = Field(default=0.5, gt=0, le=10)
+    poll_interval_s: float | None = Field(default=5.0, gt=0)
+
+
+class EscposPrinter(ReceiptPrinter):
+    settings_model = EscposPrinterSettings
+
+    def __init__(self, device_id: str, settings: EscposPrinterSettings) -> None:
+        super().__init__(device_id, settings, poll_interval_s=settings.poll_interval_s)
+        self._settings = settings
+        self._layout = ReceiptLayout(
+            settings.columns, settings.qr_size, settings.cut, settings.profile
+        )
+        self._transport: Transport = make_transport(settings.transport)
+        self._answers_status: bool | None = None  # None: not asked yet
+        self._connect_error = ""
+        self.simulator = _virtual_printer(self._transport)
+        if self.simulator is not None:
+            refresh_status_on_change(self, self.simulator.faults)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        reports = self._settings.status_query and self._answers_status is not False
+        return Capabilities(
+            self.kind,
+            sensors=frozenset({Sensor.PAPER, Sensor.PAPER_LOW, Sensor.COVER} if reports else ()),
+            features=frozenset({Feature.CUT, Feature.QR})
+            | ({Feature.STATUS_QUERY} if reports else set()),
+            model=f"ESC/POS receipt printer, {self._transport.describe()}",
+        )
+
+    def print_receipt(self, receipt: Receipt, owner: str) -> Job[PrintedReceipt]:
+        return self._submit_job(owner, "print", lambda job_id: self._print_io(job_id, receipt))
+
+    # --- on the I/O thread -----------------------------------------------------------------
+
+    def _open_io(self) -> None:
+        self._check_profile()
+        self._connect()  # a missing printer is reported by the status, not by open
+
+    def _close_io(self) -> None:
+        self._transport.close()
+
+    def _print_io(self, job_id: str, receipt: Receipt) -> PrintedReceipt:
+        data = render_receipt(receipt, self._layout)
+        self._send_io(data)
+        return PrintedReceipt(job_id, data)
+
+    def _send_io(self, data: bytes) -> None:
+        refuse_unless_usable(self._refresh_status_io())
+        try:
+            self._transport.write(data)
+        except TransportError as error:
+            raise error.to_device_error("printing failed", self._refresh_status_io()) from None
+        problem = stopped_while_printing(self._refresh_status_io())
+        if problem is not None:
+            raise problem
+
+    def _read_status_io(self) -> DeviceStatus:
+        if not self._connect():
+            return _unknown_sensors(Availability.NO_DEVICE, self._connect_error)
+        if not self._settings.status_query:
+            return DeviceStatus(Availability.ONLINE, detail="status requests disabled")
+        try:
+            return status_from_answers(self._ask_with_reconnect())
+        except TransportError as error:
+            if error.kind is TransportErrorKind.TIMEOUT:
+                return _unknown_sensors(Availability.ONLINE, "no answer to status requests")
+            availability = (
+                Availability.NO_DEVICE
+                if error.kind is TransportErrorKind.NO_DEVICE
+                else Availability.ERROR
+            )
+            return _unknown_sensors(availability, error.message)
+
+    def _connect(self) -> bool:
+        if self._transport.is_open:
+            return True
+        try:
+            self._transport.open()
+        except TransportError as error:
+            self._connect_error = error.message
+            return False
+        self._connect_error = ""
+        return True
+
+    def _ask_with_reconnect(self) -> dict[int, int]:
+        try:
+            return self._ask_all()
+        except TransportError as error:
+            if error.kind is TransportErrorKind.TIMEOUT:
+                raise
+            # A stale link (printer restarted, idle connection dropped): one fresh try;
+            # status requests are safe to repeat.
+            self._transport.close()
+            if not self._connect():
+                raise
+            return self._ask_all()
+
+    def _ask_all(self) -> dict[int, int]:
+        answers = {n: self._ask(n) for n in (1, 2, 4)}
+        if answers[2] & ERROR_OCCURRED:
+            answers[3] = self._ask(3)
+        self._answers_status = True
+        return answers
+
+    def _ask(self, n: int) -> int:
+        self._transport.discard_input()  # a late answer to an earlier request is stale
+        self._transport.write(DLE_EOT + bytes([n]))
+        try:
+            byte = self._transport.read(1, self._settings.status_timeout_s)[0]
+        except TransportError as error:
+            if error.kind is TransportErrorKind.TIMEOUT and self._answers_status is None:
+                self._answers_status = False
+            raise
+        if byte & VALID_MASK != VALID_PATTERN:
+            raise TransportError(
+                TransportErrorKind.COMMUNICATION, f"garbled status byte 0x{byte:02x}"
+            )
+        return byte
+
+    def _check_profile(self) -> None:
+        if self._layout.profile is None:
+            return
+        from escpos.capabilities import CAPABILITIES
+
+        known = CAPABILITIES["profiles"]
+        if self._layout.profile not in known:
+            raise DeviceError(
+                ErrorKind.ILLEGAL,
+                f"unknown python-escpos profile {self._layout.profile!r}; "
+                f"known: {', '.join(sorted(known))}",
+            )
+
+    def _health_checks_io(self, level: HealthLevel) -> list[HealthCheck]:
+        checks = [
+            HealthCheck(
+                "connection",
+                self._transport.is_open,
+                self._transport.describe()
+                + (f": {self._connect_error}" if self._connect_error else ""),
+            ),
+            self._status_requests_check(),
+        ]
+        if level is not HealthLevel.INTERNAL:
+            checks.append(self._test_receipt_check())
+        return checks
+
+    def _status_requests_check(self) -> HealthCheck:
+        if not self._settings.status_query:
+            return HealthCheck("status requests", True, "disabled in settings")
+        if self._answers_status:
+            return HealthCheck("status requests", True, "answered")
+        return HealthCheck(
+            "status requests",
+            False,
+            "no answer; set status_query = false if this printer cannot report status",
+        )
+
+    def _test_receipt_check(self) -> HealthCheck:
+        try:
+            self._send_io(render_receipt(build_test_receipt(self.device_id), self._layout))
+        except DeviceError as error:
+            return HealthCheck("test receipt", False, str(error))
+        return HealthCheck("test receipt", True, "printed")
+
+
+def status_from_answers(answers: dict[int, int]) -> DeviceStatus:
+    """A status from the DLE EOT answers: {1: printer, 2: offline cause, 4: paper[, 3]}."""
+    cover = CoverState.OPEN if answers[2] & COVER_OPEN else CoverState.CLOSED
+    if answers[4] & PAPER_OUT or answers[2] & STOPPED_AT_PAPER_END:
+        paper = PaperLevel.OUT
+    elif answers[4] & PAPER_NEAR_END:
+        paper = PaperLevel.LOW
+    else:
+        paper = PaperLevel.FULL
+    if answers[2] & ERROR_OCCURRED:
+        causes = [text for bit, text in ERROR_CAUSES if answers.get(3, 0) & bit]
+        return DeviceStatus(
+            Availability.ERROR, paper, cover, detail=", ".join(causes) or "printer error"
+        )
+    return printer_status(paper, cover, offline=bool(answers[1] & OFFLINE))
+
+
+def build_test_receipt(device_id: str) -> Receipt:
+    return Receipt(
+        header=("APM Kiosk",),
+        title="TES PRINTER",
+        rows=(("Printer", device_id), ("Waktu", datetime.now().strftime("%d-%m-%Y %H:%M"))),
+        tracking_code="TEST-0000",
+        qr_payload="APM-KIOSK-PRINTER-TEST",
+        footer=("Jika struk ini terbaca, printer berfungsi.",),
+        tracking_label="Kode uji",
+    )
+
+
+def _unknown_sensors(availability: Availability, detail: str) -> DeviceStatus:
+    return DeviceStatus(availability, PaperLevel.UNKNOWN, CoverState.UNKNOWN, detail=detail)
+
+
+def _virtual_printer(transport: Transport) -> PrinterSimulator | None:
+    """The virtual printer at the far end of a simulated transport, as the simulator."""
+    from drivers.sim.escpos_virtual import VirtualEscposPrinter
+
+    endpoint = getattr(transport, "endpoint", None)
+    return endpoint if isinstance(endpoint, VirtualEscposPrinter) else None

@@ -1,0 +1,12 @@
+"""Printer drivers by config `type`, imported only when configured."""
+
+from __future__ import annotations
+
+from drivers.registry import Registry
+from printer.base import DocumentPrinter, ReceiptPrinter
+
+RECEIPT_PRINTERS: Registry[ReceiptPrinter] = Registry("receipt printer", ReceiptPrinter)
+RECEIPT_PRINTERS.register("escpos", "printer.escpos_printer:EscposPrinter")
+
+DOCUMENT_PRINTERS: Registry[DocumentPrinter] = Registry("document printer", DocumentPrinter)
+DOCUMENT_PRINTERS.register("simulated", "printer.sim_document:SimulatedDocumentPrinter")

@@ -1,0 +1,260 @@
+"""The whole kiosk without its face: flow + runtime + simulated devices + a real backend.
+
+The reference server runs on loopback; events travel through the same `post` -> queue ->
+`dispatch` path the Qt bridge uses, only pumped by the test instead of the GUI loop.
+"""
+
+from __future__ import annotations
+
+import http.server
+import queue
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from apm_server.app import start_server
+from apm_server.signing import validate_signed_pdf
+from kiosk.backend.client import BackendClient
+from kiosk.config import load_config_text
+from kiosk.flow import Screen
+from kiosk.flow import events as ev
+from kiosk.runtime import KioskRuntime, demo_settings
+from printer.escpos_text import decode_escpos
+
+SITI_UID = "04A3B2C1D0E1F2"
+
+
+class Host:
+    """Plays the GUI thread: delivers posted events to dispatch, one at a time."""
+
+    def __init__(self, runtime_factory: Callable[[Callable[[ev.Event], None]], KioskRuntime]):
+        self.inbox: queue.Queue[ev.Event] = queue.Queue()
+        self.runtime = runtime_factory(self.inbox.put)
+
+    @property
+    def state(self):
+        return self.runtime.flow.state
+
+    def send(self, event: ev.Event) -> None:
+        self.runtime.dispatch(event)
+
+    def pump_until(self, done: Callable[[], bool], timeout_s: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not done():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"timed out on screen {self.state.screen.value}: {self.runtime.view()}"
+                )
+            try:
+                self.runtime.dispatch(self.inbox.get(timeout=min(remaining, 0.5)))
+            except queue.Empty:
+                continue
+
+    def on(self, screen: Screen, timeout_s: float = 20.0) -> None:
+        self.pump_until(lambda: self.state.screen is screen, timeout_s)
+
+    def simulator(self, role: str):
+        return self.runtime.devices[role].simulator
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator:
+    running = start_server(tmp_path / "server", auto_sign_delay_s=None)
+    yield running
+    running.stop()
+
+
+def settings_for(tmp_path: Path, url: str, token: str = "demo-kiosk-token"):
+    text = f"""
+[kiosk]
+state_dir = "{(tmp_path / "kiosk").as_posix()}"
+fullscreen = false
+[backend]
+url = "{url}"
+token = "{token}"
+connect_timeout_s = 1.0
+read_timeout_s = 2.0
+[devices.receipt_printer]
+type = "escpos"
+transport = {{ type = "simulated" }}
+[devices.document_printer]
+type = "simulated"
+print_delay_s = 0.0
+[devices.card_reader]
+type = "simulated"
+"""
+    return load_config_text(text, source="<test config>", base_dir=tmp_path)
+
+
+@pytest.fixture
+def make_host(tmp_path: Path) -> Iterator[Callable[..., Host]]:
+    hosts: list[Host] = []
+
+    def make(settings, **kwargs) -> Host:
+        host = Host(lambda post: KioskRuntime(settings, post, **kwargs))
+        host.runtime.start()
+        hosts.append(host)
+        return host
+
+    yield make
+    for host in hosts:
+        host.runtime.shutdown()
+
+
+def walk_to_confirm(host: Host, purpose: str = "Melamar pekerjaan") -> None:
+    host.pump_until(lambda: host.state.ready)
+    host.pump_until(lambda: host.runtime.devices["card_reader"].lifecycle.value == "enabled")
+    host.simulator("card_reader").tap(SITI_UID)
+    host.on(Screen.SERVICES)
+    host.send(ev.ChooseService("SKD"))
+    host.send(ev.SetField("keperluan", purpose))
+    host.send(ev.Next())
+    assert host.state.screen is Screen.CONFIRM
+
+
+def test_demo_path_prints_the_signed_letter_and_a_receipt(tmp_path: Path, make_host):
+    host = make_host(demo_settings(tmp_path, auto_sign_s=0.2))
+    walk_to_confirm(host)
+    host.send(ev.Confirm())
+    host.on(Screen.DONE, timeout_s=30)
+    tracking = host.state.request.tracking_code
+
+    [letter] = host.simulator("document_printer").printed()
+    assert letter.data.startswith(b"%PDF-")
+    ca_pem = next(Path(host.runtime.settings.state_dir).rglob("ca.pem")).read_bytes()
+    check = validate_signed_pdf(letter.data, ca_pem)
+    assert check.intact and check.valid and check.trusted
+
+    [receipt] = host.simulator("receipt_printer").printed()
+    text = decode_escpos(receipt.data)
+    assert tracking in text
+    assert "Siti Rahayu" in text
+    assert "3523014708900001" not in text  # the receipt shows the NIK masked
+
+    host.send(ev.Rate(4))
+    host.send(ev.Finish())
+    assert host.state.screen is Screen.ATTRACT
+    assert len(host.runtime._documents) == 0  # the letter left with the citizen
+
+
+def test_paper_out_on_the_a4_printer_then_retry_prints_exactly_once(
+    tmp_path: Path, make_host, server
+):
+    host = make_host(settings_for(tmp_path, server.url))
+    walk_to_confirm(host)
+    host.simulator("document_printer").inject("paper_out")
+    host.send(ev.Confirm())
+    host.on(Screen.WAITING)
+    request_id = host.state.request.id
+    signed = requests.post(
+        f"{server.url}/api/v1/admin/requests/{request_id}/sign",
+        headers={"Authorization": f"Bearer {server.admin_token}"},
+        timeout=10,
+    )
+    assert signed.status_code == 200
+    host.on(Screen.NOTICE)
+    view = host.runtime.view()
+    assert view["notice"]["canRetry"] is True
+    assert view["notice"]["trackingCode"] == host.state.request.tracking_code
+    assert host.simulator("document_printer").printed() == []
+
+    host.simulator("document_printer").clear("paper_out")
+    host.send(ev.AnswerNotice(ev.NoticeChoice.RETRY))
+    host.on(Screen.DONE)
+    assert len(host.simulator("document_printer").printed()) == 1
+
+    client = BackendClient(server.url, server.kiosk_token)
+    deadline = time.monotonic() + 10
+    while client.request_status(request_id).status.value != "collected":
+        assert time.monotonic() < deadline, "the kiosk never reported the letter printed"
+        time.sleep(0.05)
+
+
+def test_come_back_later_and_print_after_signing(tmp_path: Path, make_host, server):
+    host = make_host(settings_for(tmp_path, server.url))
+    walk_to_confirm(host, "Mendaftar sekolah anak")
+    host.send(ev.Confirm())
+    host.on(Screen.WAITING)
+    request_id = host.state.request.id
+    host.send(ev.FinishLater())
+    host.send(ev.Finish())
+    assert host.state.screen is Screen.ATTRACT
+    # The citizen left with a receipt (the print job finishes on the printer's own thread).
+    host.pump_until(lambda: len(host.simulator("receipt_printer").printed()) == 1)
+
+    requests.post(
+        f"{server.url}/api/v1/admin/requests/{request_id}/sign",
+        headers={"Authorization": f"Bearer {server.admin_token}"},
+        timeout=10,
+    ).raise_for_status()
+
+    host.simulator("card_reader").tap(SITI_UID)
+    host.on(Screen.SERVICES)
+    host.pump_until(lambda: bool(host.state.ready_requests))
+    assert [r.id for r in host.state.ready_requests] == [request_id]
+    host.send(ev.PrintReady(request_id))
+    host.on(Screen.DONE)
+    assert len(host.simulator("document_printer").printed()) == 1
+
+
+def test_backend_not_running_gives_an_offline_screen(tmp_path: Path, make_host):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
+    host = make_host(settings_for(tmp_path, f"http://127.0.0.1:{closed_port}"))
+    host.pump_until(lambda: host.state.backend_unreachable)
+    assert host.runtime.view()["offline"] is True
+    host.send(ev.Start())
+    assert host.state.screen is Screen.NOTICE
+    assert host.runtime.view()["notice"]["title"] == "Kios belum siap"
+
+
+class GarbageHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"<html>502 Bad Gateway</html>" if "catalogue" in self.path else b'{"kiosk_id": 7'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_backend_answering_garbage_is_a_calm_not_ready_screen(tmp_path: Path, make_host):
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), GarbageHandler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        host = make_host(settings_for(tmp_path, f"http://127.0.0.1:{httpd.server_port}"))
+        loads = []
+        original = host.runtime.flow.handle
+
+        def spy(event):
+            if isinstance(event, ev.KioskLoadFailed):
+                loads.append(event.failure)
+            return original(event)
+
+        host.runtime.flow.handle = spy  # type: ignore[method-assign]
+        host.pump_until(lambda: bool(loads))
+        assert loads[0].kind is ev.FailureKind.PROTOCOL
+        assert not host.state.ready
+        assert host.runtime.view()["offline"] is False  # reachable, just wrong
+    finally:
+        httpd.shutdown()
+
+
+def test_unknown_card_asks_for_nik_and_pin(tmp_path: Path, make_host, server):
+    host = make_host(settings_for(tmp_path, server.url))
+    host.pump_until(lambda: host.state.ready)
+    host.pump_until(lambda: host.runtime.devices["card_reader"].lifecycle.value == "enabled")
+    host.simulator("card_reader").tap("DEADBEEF")
+    host.pump_until(lambda: host.state.identify_error is not None)
+    assert host.state.screen is Screen.IDENTIFY
+    assert "NIK dan PIN" in host.runtime.view()["identifyError"]

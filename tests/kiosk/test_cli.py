@@ -1,0 +1,192 @@
+"""The `apm-kiosk` command, run as a real process (and in-process with fake drivers)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk import cli
+from tests.kiosk.conftest import fake_registries
+
+REPO = Path(__file__).resolve().parents[2]
+
+GOOD = """
+[backend]
+url = "http://127.0.0.1:8080"
+token = "device-token"
+[devices.receipt_printer]
+type = "escpos"
+transport = { type = "simulated" }
+[devices.document_printer]
+type = "simulated"
+[devices.card_reader]
+type = "simulated"
+"""
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+        env=env,
+    )
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == "apm-kiosk 0.1.0"
+
+
+def test_check_bad_config_exits_2_with_the_message(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(GOOD.replace("token =", "tokn ="), encoding="utf-8")
+    result = run("config", "check", str(path))
+    assert result.returncode == 2
+    assert f"{path}: backend.tokn: unknown key 'tokn' (did you mean 'token'?)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_check_missing_file(tmp_path: Path) -> None:
+    result = run("config", "check", str(tmp_path / "nope.toml"))
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"{tmp_path / 'nope.toml'}: file not found"
+
+
+def test_check_toml_syntax_error(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_text("[backend\n", encoding="utf-8")
+    result = run("config", "check", str(path))
+    assert result.returncode == 2
+    assert "not valid TOML" in result.stderr and "line 1" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_with_bad_config_exits_2_before_starting_the_ui(tmp_path: Path) -> None:
+    result = run("run", "--config", str(tmp_path / "missing.toml"))
+    assert result.returncode == 2
+    assert "file not found" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_uses_the_environment_variable(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "APM_KIOSK_CONFIG": str(tmp_path / "from-env.toml")}
+    result = run("run", env=env)
+    assert result.returncode == 2
+    assert f"{tmp_path / 'from-env.toml'}: file not found" in result.stderr
+
+
+def test_usage_errors_exit_2() -> None:
+    result = run("config")
+    assert result.returncode == 2
+    assert "usage:" in result.stderr
+
+
+def test_cli_imports_no_qt_and_no_requests() -> None:
+    heavy = "('PySide6', 'requests', 'pydantic')"
+    code = f"import sys, kiosk.cli; print(sorted(m for m in {heavy} if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert result.stdout.strip() == "[]"
+
+
+# --- in process, with fake drivers ------------------------------------------------------------
+
+
+@pytest.fixture
+def fake_drivers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("kiosk.config.default_registries", fake_registries)
+
+
+def test_check_good_config(
+    tmp_path: Path, fake_drivers: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(GOOD, encoding="utf-8")
+    assert cli.main(["config", "check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.strip() == (
+        f"{path}: OK (receipt_printer: escpos, document_printer: simulated, card_reader: simulated)"
+    )
+
+
+def test_run_hands_the_settings_to_the_ui(
+    tmp_path: Path, fake_drivers: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import types
+
+    seen: list[Any] = []
+    fake_app = types.ModuleType("kiosk.ui.app")
+
+    def run_kiosk(settings: Any) -> int:
+        seen.append(settings)
+        return 7
+
+    fake_app.run_kiosk = run_kiosk  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "kiosk.ui.app", fake_app)
+    path = tmp_path / "kiosk.toml"
+    path.write_text(GOOD, encoding="utf-8")
+    assert cli.main(["run", "--config", str(path)]) == 7
+    assert seen[0].backend_token() == "device-token"
+
+
+def test_unexpected_error_is_one_line_and_exit_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import types
+
+    def broken(args: Any) -> int:
+        raise RuntimeError("the demo broke")
+
+    fake_demo = types.ModuleType("kiosk.ui.demo")
+    fake_demo.run_demo = broken  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "kiosk.ui.demo", fake_demo)
+    assert cli.main(["demo", "--autoplay"]) == 1
+    err = capsys.readouterr().err
+    assert err == "apm-kiosk: error: RuntimeError: the demo broke\n"
+    assert cli.main(["--debug", "demo"]) == 1
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_demo_passes_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    seen: list[Any] = []
+    fake_demo = types.ModuleType("kiosk.ui.demo")
+
+    def run_demo(args: Any) -> int:
+        seen.append(args)
+        return 0
+
+    fake_demo.run_demo = run_demo  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "kiosk.ui.demo", fake_demo)
+    argv = ["demo", "--autoplay", "--out", "shots", "--script", "s.toml", "--exit-after-start"]
+    assert cli.main(argv) == 0
+    args = seen[0]
+    assert (args.autoplay, args.out, args.script, args.exit_after_start) == (
+        True,
+        "shots",
+        "s.toml",
+        True,
+    )
+
+
+@pytest.mark.parametrize("name", ["simulated.toml", "escpos-serial.toml", "escpos-network.toml"])
+def test_shipped_configs_pass_the_check(name: str) -> None:
+    from kiosk.config import default_registries
+
+    missing = [role for role, registry in default_registries().items() if registry is None]
+    if missing:
+        pytest.skip(f"driver layers not installed yet: {missing}")
+    result = run("config", "check", f"config/{name}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"config/{name}: OK (receipt_printer: escpos,")

@@ -1,0 +1,351 @@
+"""The configuration loader: a complete valid object, or every problem named precisely."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.config import (
+    DEFAULT_CONFIG_PATH,
+    ConfigError,
+    config_path,
+    load_config,
+    load_config_text,
+)
+from tests.kiosk.conftest import FakeEscposPrinter, FakeEscposSettings, FakeSerialTransport
+
+REPO = Path(__file__).resolve().parents[2]
+
+GOOD = """
+[kiosk]
+state_dir = "state"
+language = "en"
+fullscreen = false
+screen_width = 1024
+screen_height = 768
+
+[backend]
+url = "http://127.0.0.1:8080/"
+token = "secret-device-token"
+connect_timeout_s = 2.5
+
+[signature]
+trust_anchors = []
+
+[devices.receipt_printer]
+type = "escpos"
+transport = { type = "serial", port = "/dev/ttyUSB0", baudrate = 19200 }
+
+[devices.document_printer]
+type = "simulated"
+
+[devices.card_reader]
+type = "simulated"
+"""
+
+DEVICES = """
+[devices.receipt_printer]
+type = "escpos"
+transport = { type = "simulated" }
+[devices.document_printer]
+type = "simulated"
+[devices.card_reader]
+type = "simulated"
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "kiosk.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems_of(path: Path, registries: Any) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, registries=registries)
+    lines = str(caught.value).splitlines()
+    assert all(line.startswith(f"{path}: ") for line in lines), lines
+    return [line.removeprefix(f"{path}: ") for line in lines]
+
+
+# --- a good file -------------------------------------------------------------------------
+
+
+def test_good_file_loads_completely(tmp_path: Path, registries: Any) -> None:
+    settings = load_config(write(tmp_path, GOOD), registries=registries)
+    assert settings.kiosk.language == "en"
+    assert settings.kiosk.fullscreen is False
+    assert (settings.kiosk.screen_width, settings.kiosk.screen_height) == (1024, 768)
+    assert settings.backend.url == "http://127.0.0.1:8080"
+    assert settings.backend.connect_timeout_s == 2.5
+    assert settings.backend.read_timeout_s == 10.0
+    assert settings.backend.verify_tls is True
+    assert settings.backend_token() == "secret-device-token"
+    assert settings.device_type("receipt_printer") == "escpos"
+    assert settings.summary() == (
+        "receipt_printer: escpos, document_printer: simulated, card_reader: simulated"
+    )
+
+
+def test_make_device_builds_the_driver_with_its_validated_settings(
+    tmp_path: Path, registries: Any
+) -> None:
+    settings = load_config(write(tmp_path, GOOD), registries=registries)
+    device: Any = settings.make_device("receipt_printer")
+    assert isinstance(device, FakeEscposPrinter)
+    assert device.device_id == "receipt_printer"
+    assert isinstance(device.settings, FakeEscposSettings)
+    transport = device.settings.transport
+    assert isinstance(transport, FakeSerialTransport) and transport.baudrate == 19200
+
+
+def test_relative_paths_are_relative_to_the_file(tmp_path: Path, registries: Any) -> None:
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "token").write_text("from-a-file\n", encoding="utf-8")
+    (tmp_path / "etc" / "ca.pem").write_text("pem", encoding="utf-8")
+    (tmp_path / "etc" / "root.pem").write_text("pem", encoding="utf-8")
+    text = f"""
+[kiosk]
+state_dir = "state"
+[backend]
+url = "https://desa.example.id"
+token_file = "token"
+verify_tls = "ca.pem"
+[signature]
+trust_anchors = ["root.pem"]
+{DEVICES}"""
+    settings = load_config(write(tmp_path / "etc", text), registries=registries)
+    assert settings.backend_token() == "from-a-file"
+    assert settings.backend.verify_tls == tmp_path / "etc" / "ca.pem"
+    assert settings.signature.trust_anchors == [tmp_path / "etc" / "root.pem"]
+    assert settings.kiosk.state_dir == tmp_path / "etc" / "state"
+
+
+def test_state_dir_default_and_environment_override(
+    tmp_path: Path, registries: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = f"[backend]\nembedded = true\n{DEVICES}"
+    monkeypatch.delenv("APM_KIOSK_STATE_DIR", raising=False)
+    settings = load_config(write(tmp_path, text), registries=registries)
+    assert settings.state_dir == Path("/var/lib/apm-kiosk")
+    monkeypatch.setenv("APM_KIOSK_STATE_DIR", str(tmp_path / "elsewhere"))
+    assert settings.state_dir == tmp_path / "elsewhere"
+
+
+def test_embedded_backend_needs_no_url_or_token(tmp_path: Path, registries: Any) -> None:
+    text = f"[backend]\nembedded = true\nembedded_auto_sign_s = 0.5\n{DEVICES}"
+    settings = load_config(write(tmp_path, text), registries=registries)
+    assert settings.backend.embedded is True
+    assert settings.backend.embedded_auto_sign_s == 0.5
+
+
+def test_load_config_text(tmp_path: Path, registries: Any) -> None:
+    settings = load_config_text(GOOD, source="<demo>", base_dir=tmp_path, registries=registries)
+    assert settings.kiosk.state_dir == tmp_path / "state"
+    with pytest.raises(ConfigError, match=r"^<demo>: backend: missing"):
+        load_config_text(DEVICES, source="<demo>", base_dir=tmp_path, registries=registries)
+
+
+def test_config_path_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("APM_KIOSK_CONFIG", raising=False)
+    assert config_path(None) == DEFAULT_CONFIG_PATH == Path("/etc/apm-kiosk/kiosk.toml")
+    monkeypatch.setenv("APM_KIOSK_CONFIG", "/from/env.toml")
+    assert config_path(None) == Path("/from/env.toml")
+    assert config_path("/from/cli.toml") == Path("/from/cli.toml")
+
+
+# --- the file itself -----------------------------------------------------------------------
+
+
+def test_missing_file(tmp_path: Path, registries: Any) -> None:
+    assert problems_of(tmp_path / "nope.toml", registries) == ["file not found"]
+
+
+def test_unreadable_file(tmp_path: Path, registries: Any) -> None:
+    # A directory cannot be read as a file even by root (chmod 000 would not stop root).
+    (tmp_path / "dir.toml").mkdir()
+    [problem] = problems_of(tmp_path / "dir.toml", registries)
+    assert "expected a TOML file" in problem
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")
+def test_file_without_read_permission(tmp_path: Path, registries: Any) -> None:
+    path = write(tmp_path, GOOD)
+    path.chmod(0)
+    [problem] = problems_of(path, registries)
+    assert problem.startswith("cannot read the file")
+
+
+def test_not_utf8(tmp_path: Path, registries: Any) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_bytes(b'[kiosk]\nlanguage = "\xff"\n')
+    assert problems_of(path, registries) == ["not UTF-8 text (invalid byte 0xff at line 2)"]
+
+
+def test_toml_syntax_error_names_line_and_column(tmp_path: Path, registries: Any) -> None:
+    [problem] = problems_of(write(tmp_path, '[kiosk]\nlanguage = "id\n'), registries)
+    assert problem.startswith("not valid TOML")
+    assert "line 2" in problem and "column" in problem
+
+
+# --- keys and values -----------------------------------------------------------------------
+
+
+def test_wrong_type_names_key_path_expectation_and_value(tmp_path: Path, registries: Any) -> None:
+    text = GOOD.replace("baudrate = 19200", 'baudrate = "fast"')
+    assert problems_of(write(tmp_path, text), registries) == [
+        'devices.receipt_printer.transport.baudrate: expected an integer, found "fast" (string)'
+    ]
+
+
+def test_unknown_key_suggests_the_close_one(tmp_path: Path, registries: Any) -> None:
+    text = GOOD.replace('token = "secret', 'tokn = "secret').replace("baudrate", "baudrat")
+    problems = problems_of(write(tmp_path, text), registries)
+    assert "backend.tokn: unknown key 'tokn' (did you mean 'token'?)" in problems
+    assert (
+        "devices.receipt_printer.transport.baudrat: unknown key 'baudrat' "
+        "(did you mean 'baudrate'?)" in problems
+    )
+    assert "backend: missing token (give token or token_file)" in problems
+
+
+def test_unknown_section_and_role(tmp_path: Path, registries: Any) -> None:
+    text = GOOD + "\n[kiosck]\nx = 1\n[devices.scaner]\ntype = 'x'\n"
+    problems = problems_of(write(tmp_path, text), registries)
+    assert "kiosck: unknown key 'kiosck' (did you mean 'kiosk'?)" in problems
+    assert any(p.startswith("devices.scaner: unknown key 'scaner'") for p in problems)
+
+
+def test_every_problem_is_listed_one_per_line(tmp_path: Path, registries: Any) -> None:
+    text = (
+        GOOD.replace('language = "en"', 'language = "fr"')
+        .replace("fullscreen = false", 'fullscreen = "no"')
+        .replace('url = "http://127.0.0.1:8080/"', 'url = "ftp://x"')
+        .replace('type = "simulated"\n\n[devices.card_reader]', 'type = "laser"\n\n[x]')
+    )
+    problems = problems_of(write(tmp_path, text), registries)
+    assert "kiosk.language: expected 'id' or 'en', found \"fr\" (string)" in problems
+    assert 'kiosk.fullscreen: expected true or false, found "no" (string)' in problems
+    assert 'backend.url: expected an http:// or https:// URL, found "ftp://x" (string)' in problems
+    assert (
+        "devices.document_printer.type: unknown type 'laser' (known types: cups, simulated)"
+        in problems
+    )
+    assert len(problems) >= 5
+
+
+def test_out_of_range_number(tmp_path: Path, registries: Any) -> None:
+    text = GOOD.replace("connect_timeout_s = 2.5", "connect_timeout_s = 0")
+    [problem] = problems_of(write(tmp_path, text), registries)
+    assert problem == "backend.connect_timeout_s: expected greater than 0, found 0 (integer)"
+
+
+def test_missing_sections_and_roles(tmp_path: Path, registries: Any) -> None:
+    problems = problems_of(write(tmp_path, "[kiosk]\n"), registries)
+    assert problems == ["backend: missing", "devices: missing"]
+    text = GOOD.split("[devices.document_printer]")[0]
+    problems = problems_of(write(tmp_path, text), registries)
+    assert problems == [
+        "devices.document_printer: missing (expected a table with a 'type' key)",
+        "devices.card_reader: missing (expected a table with a 'type' key)",
+    ]
+
+
+def test_missing_device_key(tmp_path: Path, registries: Any) -> None:
+    text = GOOD.replace(
+        'transport = { type = "serial", port = "/dev/ttyUSB0", baudrate = 19200 }', ""
+    )
+    assert problems_of(write(tmp_path, text), registries) == [
+        "devices.receipt_printer.transport: missing"
+    ]
+    text = GOOD.replace('port = "/dev/ttyUSB0", ', "")
+    assert problems_of(write(tmp_path, text), registries) == [
+        "devices.receipt_printer.transport.port: missing"
+    ]
+
+
+def test_unknown_transport_type(tmp_path: Path, registries: Any) -> None:
+    text = GOOD.replace('type = "serial"', 'type = "usb"')
+    [problem] = problems_of(write(tmp_path, text), registries)
+    assert problem == (
+        "devices.receipt_printer.transport.type: unknown type 'usb' "
+        "(known types: simulated, serial, tcp)"
+    )
+
+
+def test_unknown_device_type_lists_the_known_ones(tmp_path: Path, registries: Any) -> None:
+    text = GOOD.replace('type = "escpos"', 'type = "star"')
+    assert problems_of(write(tmp_path, text), registries) == [
+        "devices.receipt_printer.type: unknown type 'star' (known types: escpos)"
+    ]
+    text = GOOD.replace('type = "escpos"\n', "")
+    assert problems_of(write(tmp_path, text), registries) == [
+        "devices.receipt_printer.type: missing (known types: escpos)"
+    ]
+
+
+def test_both_token_and_token_file(tmp_path: Path, registries: Any) -> None:
+    (tmp_path / "token").write_text("t", encoding="utf-8")
+    text = GOOD.replace("connect_timeout_s", 'token_file = "token"\nconnect_timeout_s')
+    assert problems_of(write(tmp_path, text), registries) == [
+        "backend: both token and token_file given (expected exactly one)"
+    ]
+
+
+def test_neither_token_nor_url(tmp_path: Path, registries: Any) -> None:
+    text = f"[backend]\nconnect_timeout_s = 1.0\n{DEVICES}"
+    assert problems_of(write(tmp_path, text), registries) == [
+        "backend.url: missing (required unless embedded = true)",
+        "backend: missing token (give token or token_file)",
+    ]
+
+
+def test_token_file_missing_or_empty(tmp_path: Path, registries: Any) -> None:
+    text = GOOD.replace('token = "secret-device-token"', 'token_file = "token"')
+    assert problems_of(write(tmp_path, text), registries) == [
+        f"backend.token_file: file not found: {tmp_path / 'token'}"
+    ]
+    (tmp_path / "token").write_text("\n", encoding="utf-8")
+    assert problems_of(write(tmp_path, text), registries) == [
+        f"backend.token_file: {tmp_path / 'token'} is empty"
+    ]
+
+
+def test_missing_trust_anchor_and_ca_bundle(tmp_path: Path, registries: Any) -> None:
+    text = GOOD.replace("trust_anchors = []", 'trust_anchors = ["root.pem"]').replace(
+        "connect_timeout_s", 'verify_tls = "ca.pem"\nconnect_timeout_s'
+    )
+    assert problems_of(write(tmp_path, text), registries) == [
+        f"backend.verify_tls: CA bundle not found: {tmp_path / 'ca.pem'}",
+        f"signature.trust_anchors.0: file not found: {tmp_path / 'root.pem'}",
+    ]
+
+
+def test_role_without_installed_drivers(tmp_path: Path, registries: Any) -> None:
+    registries["card_reader"] = None
+    assert problems_of(write(tmp_path, GOOD), registries) == [
+        "devices.card_reader: no drivers installed for this role"
+    ]
+
+
+# --- the shipped examples, with the real drivers ---------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["simulated.toml", "escpos-serial.toml", "escpos-network.toml"])
+def test_shipped_configs_load_with_the_real_drivers(name: str) -> None:
+    from kiosk.config import default_registries
+
+    missing = [role for role, registry in default_registries().items() if registry is None]
+    if missing:
+        pytest.skip(f"driver layers not installed yet: {missing}")
+    settings = load_config(REPO / "config" / name)
+    assert settings.device_type("document_printer") == "simulated"
+
+
+@pytest.mark.parametrize("name", ["simulated.toml", "escpos-serial.toml", "escpos-network.toml"])
+def test_shipped_configs_are_valid_for_the_loader(name: str, registries: Any) -> None:
+    settings = load_config(REPO / "config" / name, registries=registries)
+    assert settings.device_type("receipt_printer") == "escpos"
