@@ -51,7 +51,7 @@ def run_demo(args: argparse.Namespace) -> int:
     out = Path(args.out) if getattr(args, "out", None) else None
     with tempfile.TemporaryDirectory(prefix="apm-kiosk-demo-") as state:
         settings = demo_settings(Path(state))
-        app, _problems = make_app()
+        app, problems = make_app()
         kiosk = KioskWindow(settings)
         recorder = ScreenRecorder(kiosk, out / "screens") if out else None
         keep_alive: list[object] = [recorder]
@@ -64,8 +64,15 @@ def run_demo(args: argparse.Namespace) -> int:
         else:
             keep_alive.append(DeveloperPanel(kiosk))
         code = app.exec()
+        if autoplay and code == 0 and problems.messages:
+            # A QML warning is a bug in a screen: the scripted session must not pass.
+            print("autoplay: QML warnings: " + " | ".join(problems.messages[:5]), file=sys.stderr)
+            code = 1
         if out is not None:
             written = write_printed(kiosk, out / "printed")
+            # The embedded server's demo CA, so the letter can be validated afterwards.
+            for ca in Path(state).rglob("ca.pem"):
+                (out / "demo-ca.pem").write_bytes(ca.read_bytes())
             if autoplay and code == 0:
                 shots = recorder.count if recorder else 0
                 print(f"apm-kiosk demo: session passed; {shots} screens and {written} printouts in {out}")

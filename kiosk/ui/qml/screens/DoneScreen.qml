@@ -4,10 +4,10 @@ import "../components"
 // Thanks, and one tap to say how it went (Survei Kepuasan Masyarakat, 4 levels).
 Item {
     readonly property var faces: [
-        { score: 1, face: "☹", label: qsTr("Tidak puas") },
-        { score: 2, face: "🙁", label: qsTr("Kurang puas") },
-        { score: 3, face: "🙂", label: qsTr("Puas") },
-        { score: 4, face: "😀", label: qsTr("Sangat puas") }
+        { score: 1, label: qsTr("Tidak puas") },
+        { score: 2, label: qsTr("Kurang puas") },
+        { score: 3, label: qsTr("Puas") },
+        { score: 4, label: qsTr("Sangat puas") }
     ]
     Column {
         anchors.centerIn: parent
@@ -37,7 +37,7 @@ Item {
                     Column {
                         anchors.centerIn: parent
                         spacing: 10
-                        Text { anchors.horizontalCenter: parent.horizontalCenter; text: modelData.face; font.pixelSize: 64; color: root.ink }
+                        Face { anchors.horizontalCenter: parent.horizontalCenter; score: modelData.score }
                         Text { anchors.horizontalCenter: parent.horizontalCenter; text: modelData.label; font.pixelSize: root.fontSmall; color: root.ink }
                     }
                     MouseArea { id: area; anchors.fill: parent; onClicked: kiosk.rate(modelData.score) }

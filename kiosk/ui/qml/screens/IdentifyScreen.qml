@@ -8,7 +8,7 @@ Item {
         spacing: 48
 
         Rectangle {
-            width: 440; height: 560; radius: 20
+            width: 440; height: 600; radius: 20
             color: root.card
             Column {
                 anchors.centerIn: parent
@@ -34,7 +34,7 @@ Item {
         }
 
         Column {
-            spacing: 14
+            spacing: 10
             width: 480
             Text { text: qsTr("Atau masuk dengan NIK dan PIN"); font.pixelSize: root.fontBody + 2; font.bold: true; color: root.ink }
             Entry { id: nik; objectName: "nikEntry"; inputName: "nikInput"; label: qsTr("NIK (16 angka)"); maxLength: 16; secret: false }
@@ -64,7 +64,7 @@ Item {
         property bool secret
         property alias input: field
         readonly property bool focused: field.activeFocus
-        width: 396; height: 70; radius: 10
+        width: 396; height: 62; radius: 10
         color: root.card
         border.width: field.activeFocus ? 3 : 2
         border.color: field.activeFocus ? root.primary : "#b7c7c5"

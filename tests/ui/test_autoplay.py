@@ -1,0 +1,79 @@
+"""`apm-kiosk demo --autoplay`: the whole citizen path, as CI and the README run it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from apm_server.signing import validate_signed_pdf
+from kiosk.demo.script import DEFAULT_SCRIPT, ScriptError, load_script, parse_script
+
+pytestmark = pytest.mark.qt
+
+
+def demo(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", "demo", *args],
+        capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def test_default_session_prints_the_signed_letter_and_receipt(tmp_path: Path):
+    result = demo("--autoplay", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    screens = sorted(p.name for p in (tmp_path / "screens").glob("*.png"))
+    visited = [name.split("-", 1)[1].removesuffix(".png") for name in screens]
+    assert visited[0] == "attract" and visited[-1] == "attract"
+    for screen in ("services", "form", "confirm", "waiting", "printing", "done"):
+        assert screen in visited
+    assert all((tmp_path / "screens" / n).stat().st_size > 10_000 for n in screens)  # not blank
+
+    [letter] = (tmp_path / "printed").glob("*.pdf")
+    pdf = letter.read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    text = subprocess.run(["pdftotext", str(letter), "-"], capture_output=True, text=True).stdout
+    assert "SURAT KETERANGAN DOMISILI" in text and "Siti Rahayu" in text
+    check = validate_signed_pdf(pdf, (tmp_path / "demo-ca.pem").read_bytes())
+    assert check.ok, check.summary  # intact, valid, and trusted against the demo CA
+    assert "Ahmad Fauzi" in check.signer
+
+    [receipt_text] = (tmp_path / "printed").glob("*-receipt.txt")
+    receipt = receipt_text.read_text(encoding="utf-8")
+    tracking = next(line.strip() for line in receipt.splitlines() if line.strip()[:6].isdigit() and "-" in line)
+    assert f"code={tracking}" in receipt  # the QR leads back to this request
+    assert (tmp_path / "printed" / receipt_text.name.replace(".txt", ".escpos")).read_bytes().startswith(b"\x1b@")
+
+
+def test_a_failing_step_is_named_and_exits_non_zero(tmp_path: Path):
+    script = tmp_path / "session.toml"
+    script.write_text('[[step]]\ndo = "tap_card"\nuid = "DEADBEEF"\n\n[[step]]\nexpect = "services"\ntimeout_s = 3\n')
+    result = demo("--autoplay", "--out", str(tmp_path / "out"), "--script", str(script))
+    assert result.returncode == 1
+    assert 'autoplay step 2 (expect screen "services"): timed out after 3 s on screen "identify"' in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_script_is_refused_before_anything_runs(tmp_path: Path):
+    script = tmp_path / "bad.toml"
+    script.write_text('[[step]]\ndo = "press"\n')
+    result = demo("--autoplay", "--script", str(script))
+    assert result.returncode == 2
+    assert "step 1: press needs 'target'" in result.stderr
+
+
+def test_script_parsing():
+    assert load_script(DEFAULT_SCRIPT)[1].args == {"uid": "04A3B2C1D0E1F2"}
+    with pytest.raises(ScriptError, match="unknown screen 'lobby'"):
+        parse_script({"step": [{"expect": "lobby"}]})
+    with pytest.raises(ScriptError, match="exactly one of 'do' and 'expect'"):
+        parse_script({"step": [{"do": "wait", "expect": "done", "seconds": 1}]})
+    with pytest.raises(ScriptError, match="unknown device 'fax'"):
+        parse_script({"step": [{"do": "fault", "device": "fax", "fault": "paper_out"}]})
+    assert parse_script({"step": [{"do": "wait", "seconds": 2}]})[0].args == {"seconds": 2.0}
+
+
+def test_validate_signed_pdf_rejects_garbage():
+    assert not validate_signed_pdf(b"not a pdf", b"not a pem").ok

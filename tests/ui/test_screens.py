@@ -1,0 +1,163 @@
+"""The kiosk's screens, rendered offscreen against the real runtime and reference server.
+
+Any Qt or QML warning fails the test that caused it (qt_log_level_fail in pyproject).
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtQuick import QQuickItem
+
+from kiosk.config import load_config_text
+from kiosk.runtime import demo_settings
+from kiosk.ui.app import KioskWindow
+
+pytestmark = pytest.mark.qt
+
+SITI_UID = "04A3B2C1D0E1F2"
+
+
+def items(root: QQuickItem) -> list[QQuickItem]:
+    found, pending = [], [root]
+    while pending:
+        item = pending.pop()
+        found.append(item)
+        pending.extend(item.childItems())
+    return found
+
+
+def find(kiosk: KioskWindow, name: str) -> QQuickItem:
+    matches = [i for i in items(kiosk.window.contentItem()) if i.objectName() == name and i.isVisible()]
+    assert matches, f"no visible item {name!r} on screen {kiosk.bridge.vm['screen']!r}"
+    return matches[0]
+
+
+def texts(kiosk: KioskWindow) -> str:
+    """All the text on screen, as a citizen would read it."""
+    return " | ".join(
+        str(i.property("text")) for i in items(kiosk.window.contentItem())
+        if i.isVisible() and i.metaObject().className().startswith("QQuickText") and i.property("text")
+    )
+
+
+def click(qtbot, kiosk: KioskWindow, name: str) -> None:
+    item = find(kiosk, name)
+    centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2)).toPoint()
+    qtbot.mouseClick(kiosk.window, Qt.MouseButton.LeftButton, pos=centre)
+
+
+@pytest.fixture
+def demo_kiosk(qtbot, tmp_path: Path):
+    kiosk = KioskWindow(demo_settings(tmp_path, auto_sign_s=0.2))
+    qtbot.waitExposed(kiosk.window)
+    qtbot.waitUntil(lambda: kiosk.bridge.vm["ready"], timeout=20000)
+    reader = kiosk.bridge.runtime.devices["card_reader"]
+    qtbot.waitUntil(lambda: reader.lifecycle.value == "enabled", timeout=10000)
+    yield kiosk
+    kiosk.close()
+
+
+def screen_is(kiosk: KioskWindow, screen: str):
+    return lambda: kiosk.bridge.vm["screen"] == screen
+
+
+def test_attract_shows_the_village_and_how_to_start(demo_kiosk, qtbot):
+    shown = texts(demo_kiosk)
+    assert "Pemerintah Desa Sumberejo" in shown
+    assert "Sentuh layar untuk mulai" in shown
+    assert "tempelkan e-KTP" in shown
+    click(qtbot, demo_kiosk, "startButton")
+    qtbot.waitUntil(screen_is(demo_kiosk, "identify"))
+
+
+def test_keypad_nik_and_pin_sign_in(demo_kiosk, qtbot):
+    click(qtbot, demo_kiosk, "startButton")
+    qtbot.waitUntil(screen_is(demo_kiosk, "identify"))
+    click(qtbot, demo_kiosk, "nikInput")
+    for digit in "3523014708900001":
+        click(qtbot, demo_kiosk, f"key-{digit}")
+    click(qtbot, demo_kiosk, "pinInput")
+    for digit in "1234567":  # the 7th digit is refused: a PIN has 6
+        click(qtbot, demo_kiosk, f"key-{digit}")
+    assert find(demo_kiosk, "nikInput").property("text") == "3523014708900001"
+    assert find(demo_kiosk, "pinInput").property("text") == "123456"
+    click(qtbot, demo_kiosk, "identifyButton")
+    qtbot.waitUntil(screen_is(demo_kiosk, "services"), timeout=10000)
+    shown = texts(demo_kiosk)
+    assert "Selamat datang, Siti Rahayu" in shown
+    assert "3523014708900001" not in shown  # the NIK is shown masked only
+    for name in ("Surat Keterangan Domisili", "Surat Keterangan Tidak Mampu",
+                 "Surat Pengantar SKCK", "Surat Keterangan Usaha"):
+        assert name in shown
+
+
+def test_form_errors_are_shown_under_the_field(demo_kiosk, qtbot):
+    demo_kiosk.bridge.runtime.devices["card_reader"].simulator.tap(SITI_UID)
+    qtbot.waitUntil(screen_is(demo_kiosk, "services"), timeout=10000)
+    click(qtbot, demo_kiosk, "service-SKD")
+    qtbot.waitUntil(screen_is(demo_kiosk, "form"))
+    click(qtbot, demo_kiosk, "nextButton")
+    qtbot.waitUntil(lambda: "Wajib diisi" in texts(demo_kiosk))
+    assert demo_kiosk.bridge.vm["screen"] == "form"
+    # Typing on the on-screen keyboard fills the field and clears its error.
+    click(qtbot, demo_kiosk, "field-keperluan")
+    assert find(demo_kiosk, "field-keperluan").property("activeFocus")
+    demo_kiosk.window.grabWindow().save(str(Path(demo_kiosk.settings.state_dir) / "form.png"))
+    find(demo_kiosk, "field-keperluan").setProperty("text", "Melamar kerja")
+    qtbot.waitUntil(lambda: "Wajib diisi" not in texts(demo_kiosk))
+    click(qtbot, demo_kiosk, "nextButton")
+    qtbot.waitUntil(screen_is(demo_kiosk, "confirm"))
+    assert "Melamar kerja" in texts(demo_kiosk)
+
+
+def test_idle_countdown_appears_before_returning_home(demo_kiosk, qtbot):
+    click(qtbot, demo_kiosk, "startButton")
+    qtbot.waitUntil(screen_is(demo_kiosk, "identify"))
+    flow = demo_kiosk.bridge.runtime.flow
+    flow.state = flow.state.__class__(**{**flow.state.__dict__, "last_activity": flow.state.last_activity - 50})
+    qtbot.waitUntil(lambda: "Masih di sana?" in texts(demo_kiosk), timeout=3000)
+    click(qtbot, demo_kiosk, "stillHereButton")
+    qtbot.waitUntil(lambda: "Masih di sana?" not in texts(demo_kiosk), timeout=3000)
+    assert demo_kiosk.bridge.vm["screen"] == "identify"
+
+
+def test_backend_not_running_says_so_on_screen(qtbot, tmp_path: Path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = load_config_text(
+        f"""
+[kiosk]
+state_dir = "{tmp_path.as_posix()}"
+fullscreen = false
+[backend]
+url = "http://127.0.0.1:{port}"
+token = "demo-kiosk-token"
+connect_timeout_s = 0.5
+[devices.receipt_printer]
+type = "escpos"
+transport = {{ type = "simulated" }}
+[devices.document_printer]
+type = "simulated"
+[devices.card_reader]
+type = "simulated"
+""",
+        source="<test>",
+        base_dir=tmp_path,
+    )
+    kiosk = KioskWindow(settings)
+    try:
+        qtbot.waitUntil(lambda: kiosk.bridge.vm["offline"], timeout=10000)
+        qtbot.waitUntil(lambda: "tidak terhubung" in texts(kiosk))
+        click(qtbot, kiosk, "startButton")
+        qtbot.waitUntil(screen_is(kiosk, "notice"))
+        assert "Kios belum siap" in texts(kiosk)
+        assert "Traceback" not in texts(kiosk)
+        click(qtbot, kiosk, "noticeHome")
+        qtbot.waitUntil(screen_is(kiosk, "attract"))
+    finally:
+        kiosk.close()
