@@ -279,7 +279,7 @@ class Api:
             )
         return json_answer(self.office.answer(self._row(request_id)))
 
-    def _row(self, request_id: str):  # type: ignore[no-untyped-def]
+    def _row(self, request_id: str):
         row = self.store.request(request_id)
         if row is None:
             raise Reply(

@@ -90,7 +90,7 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _office(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _office(args: argparse.Namespace):
     from apm_server.office import DB_NAME, Office
 
     if not (args.state_dir / DB_NAME).exists():

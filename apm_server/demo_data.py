@@ -3,6 +3,8 @@ on these exact values: the README, the demo script, the tests)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from kiosk.backend.models import Choice, FieldKind, FormField, Service, Text, Village
 
 KIOSK_ID = "KIOSK-DEMO-01"
@@ -19,7 +21,7 @@ VILLAGE = Village(
     code="35.23.01.2001",
 )
 
-RESIDENTS = [
+RESIDENTS: list[dict[str, Any]] = [
     {
         "nik": "3523014708900001",
         "name": "Siti Rahayu",

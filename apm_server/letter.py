@@ -98,7 +98,7 @@ def render_letter(content: LetterContent) -> bytes:
     return buffer.getvalue()
 
 
-def _letterhead(pdf, village: Village, left: float, right: float, top: float) -> float:  # type: ignore[no-untyped-def]
+def _letterhead(pdf, village: Village, left: float, right: float, top: float) -> float:
     from reportlab.lib.units import mm
 
     centre = (left + right) / 2
@@ -122,7 +122,7 @@ def _letterhead(pdf, village: Village, left: float, right: float, top: float) ->
     return y
 
 
-def _emblem(pdf, x: float, y: float) -> None:  # type: ignore[no-untyped-def]
+def _emblem(pdf, x: float, y: float) -> None:
     """A plain shield where the regency's coat of arms goes on a real letterhead."""
     pdf.saveState()
     pdf.setLineWidth(1.2)
@@ -140,7 +140,7 @@ def _emblem(pdf, x: float, y: float) -> None:  # type: ignore[no-untyped-def]
     pdf.restoreState()
 
 
-def _title(pdf, content: LetterContent, centre: float, y: float) -> float:  # type: ignore[no-untyped-def]
+def _title(pdf, content: LetterContent, centre: float, y: float) -> float:
     pdf.setFont("Helvetica-Bold", 13)
     pdf.drawCentredString(centre, y, content.title.upper())
     title_width = pdf.stringWidth(content.title.upper(), "Helvetica-Bold", 13)
@@ -151,7 +151,7 @@ def _title(pdf, content: LetterContent, centre: float, y: float) -> float:  # ty
     return y - 15
 
 
-def _body(pdf, content: LetterContent, left: float, right: float, y: float) -> float:  # type: ignore[no-untyped-def]
+def _body(pdf, content: LetterContent, left: float, right: float, y: float) -> float:
     from reportlab.lib.units import mm
 
     v = content.village
@@ -197,7 +197,7 @@ def _body(pdf, content: LetterContent, left: float, right: float, y: float) -> f
     return _paragraph(pdf, closing, left, right, y)
 
 
-def _paragraph(  # type: ignore[no-untyped-def]
+def _paragraph(
     pdf,
     text: str,
     left: float,
@@ -218,7 +218,7 @@ def _paragraph(  # type: ignore[no-untyped-def]
     return y - gap
 
 
-def _signature(pdf, content: LetterContent, right: float, y: float) -> None:  # type: ignore[no-untyped-def]
+def _signature(pdf, content: LetterContent, right: float, y: float) -> None:
     from reportlab.graphics import renderPDF
     from reportlab.graphics.barcode.qr import QrCodeWidget
     from reportlab.graphics.shapes import Drawing

@@ -111,7 +111,7 @@ class Office:
         self.store.set_status(row.id, "rejected", reject_reason=reason)
         return self.require(request_id)
 
-    def _content(self, row: RequestRow, service: Service, number: str, issued) -> LetterContent:  # type: ignore[no-untyped-def]
+    def _content(self, row: RequestRow, service: Service, number: str, issued) -> LetterContent:
         resident = self.store.resident(row.nik)
         data = dict(resident.data) if resident else {}
         data["name"] = resident.name if resident else "-"

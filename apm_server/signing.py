@@ -104,7 +104,7 @@ def ensure_demo_ca(folder: Path, head_name: str, village: str) -> DemoCA:
     return paths
 
 
-def _key_usage(*, cert_sign: bool):  # type: ignore[no-untyped-def]
+def _key_usage(*, cert_sign: bool):
     from cryptography import x509
 
     return x509.KeyUsage(

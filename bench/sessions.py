@@ -12,6 +12,7 @@ sessions (they are test instruments, not part of a kiosk's steady state).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import queue
 import sys
@@ -42,10 +43,8 @@ class Driver:
         while not done():
             if time.monotonic() > deadline:
                 raise RuntimeError(f"stuck on {self.runtime.screen.value}")
-            try:
+            with contextlib.suppress(queue.Empty):
                 self.runtime.dispatch(self.inbox.get(timeout=0.5))
-            except queue.Empty:
-                pass
 
     def session(self) -> None:
         rt = self.runtime
@@ -87,8 +86,10 @@ def main() -> int:
         at_end = rss_mib()
         runtime.shutdown()
     print(f"{args.sessions} sessions after {warmup} warm-up sessions (runtime + embedded server):")
-    print(f"  RSS after warm-up {after_warmup:.1f} MiB, at end {at_end:.1f} MiB, "
-          f"growth {at_end - after_warmup:+.1f} MiB")
+    print(
+        f"  RSS after warm-up {after_warmup:.1f} MiB, at end {at_end:.1f} MiB, "
+        f"growth {at_end - after_warmup:+.1f} MiB"
+    )
     print(f"  {1000 * elapsed / args.sessions:.1f} ms per session (signing and PDF included)")
     return 0
 

@@ -91,8 +91,10 @@ def main() -> int:
     time_to_attract()  # warm the page cache and .pyc files: measure starts, not first installs
     times = [time_to_attract() for _ in range(args.runs)]
     print(f"cold start to attract screen ({args.runs} runs, offscreen):")
-    print(f"  median {statistics.median(times):.3f} s, min {min(times):.3f} s, "
-          f"max {max(times):.3f} s   (budget 0.500 s)")
+    print(
+        f"  median {statistics.median(times):.3f} s, min {min(times):.3f} s, "
+        f"max {max(times):.3f} s   (budget 0.500 s)"
+    )
     peak, wall = autoplay_peak_mib()
     print(f"whole autoplay session: peak RSS {peak:.1f} MiB (budget 130 MiB), {wall:.1f} s")
     return 0

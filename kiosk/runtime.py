@@ -485,6 +485,7 @@ def default_backend_factory(settings: KioskSettings) -> BackendFactory:
             return embedded_backend(
                 settings.state_dir / "embedded-server", backend.embedded_auto_sign_s
             )
+        assert backend.url is not None  # the config loader requires it unless embedded
         return BackendClient(
             backend.url,
             settings.backend_token(),

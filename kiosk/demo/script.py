@@ -90,7 +90,9 @@ def _parse_step(number: int, raw: Any, source: str) -> Step:
         if not isinstance(value, kind):
             raise ScriptError(f"{where}: {key} must be a {kind.__name__}, found {value!r}")
     if action == "fault" and args["device"] not in DEVICES:
-        raise ScriptError(f"{where}: unknown device {args['device']!r}; known: {', '.join(DEVICES)}")
+        raise ScriptError(
+            f"{where}: unknown device {args['device']!r}; known: {', '.join(DEVICES)}"
+        )
     return Step(number, action, args)
 
 

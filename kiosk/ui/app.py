@@ -43,7 +43,9 @@ class QmlProblems:
 class KioskWindow:
     """The bridge, the QML engine and the window, built the same way for kiosk and demo."""
 
-    def __init__(self, settings: KioskSettings, runtime_factory: Callable[..., KioskRuntime] | None = None):
+    def __init__(
+        self, settings: KioskSettings, runtime_factory: Callable[..., KioskRuntime] | None = None
+    ):
         self.settings = settings
         factory = runtime_factory or (lambda post: KioskRuntime(settings, post))
         self.bridge = KioskBridge(factory, settings.kiosk.language)

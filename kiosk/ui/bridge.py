@@ -57,10 +57,11 @@ class KioskBridge(QObject):
     def _deliver(self, event: ev.Event) -> None:
         self.dispatch(event)
 
-    def _get_vm(self) -> dict[str, Any]:
+    def view_model(self) -> dict[str, Any]:
+        """The view model as Python sees it (QML reads the `vm` property)."""
         return self._vm
 
-    vm = Property("QVariantMap", _get_vm, notify=vmChanged)
+    vm = Property("QVariantMap", view_model, notify=vmChanged)  # type: ignore[arg-type]
 
     # --- intents ------------------------------------------------------------------------
 

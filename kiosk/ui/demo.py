@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QPointF, QUrl, Qt, QTimer, Slot
+from PySide6.QtCore import QObject, QPointF, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickItem
@@ -75,7 +75,9 @@ def run_demo(args: argparse.Namespace) -> int:
                 (out / "demo-ca.pem").write_bytes(ca.read_bytes())
             if autoplay and code == 0:
                 shots = recorder.count if recorder else 0
-                print(f"apm-kiosk demo: session passed; {shots} screens and {written} printouts in {out}")
+                print(
+                    f"apm-kiosk demo: session passed; {shots} screens and {written} printouts in {out}"
+                )
         kiosk.close()
         del keep_alive
     return code
@@ -99,7 +101,7 @@ class ScreenRecorder:
             self._maybe_record()
 
     def _maybe_record(self) -> None:
-        screen = self.kiosk.bridge.vm.get("screen", "")
+        screen = self.kiosk.bridge.view_model().get("screen", "")
         if screen == self._last or not self._first_frame:
             return
         self._last = screen
@@ -144,7 +146,7 @@ class Autoplay(QObject):
 
     @property
     def vm(self) -> dict[str, Any]:
-        return self.kiosk.bridge.vm
+        return self.kiosk.bridge.view_model()
 
     READY_TIMEOUT_S = 60.0
 
@@ -218,7 +220,9 @@ class Autoplay(QObject):
         return 150 if step.action in ("press", "type") else 0
 
     def _item(self, name: str) -> QQuickItem:
-        candidates = [i for i in _visual_items(self.kiosk.window.contentItem()) if i.objectName() == name]
+        candidates = [
+            i for i in _visual_items(self.kiosk.window.contentItem()) if i.objectName() == name
+        ]
         visible = [c for c in candidates if c.isVisible() and c.isEnabled()]
         if not visible:
             found = "not visible or not enabled" if candidates else "not found"
@@ -228,7 +232,9 @@ class Autoplay(QObject):
     def _press(self, name: str) -> None:
         item = self._item(name)
         centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2)).toPoint()
-        QTest.mouseClick(self.kiosk.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
+        QTest.mouseClick(
+            self.kiosk.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre
+        )
 
     def _where(self) -> str:
         screen = self.vm.get("screen", "?")

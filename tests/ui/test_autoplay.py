@@ -17,7 +17,9 @@ pytestmark = pytest.mark.qt
 def demo(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "kiosk.cli", "demo", *args],
-        capture_output=True, text=True, timeout=timeout,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -42,17 +44,28 @@ def test_default_session_prints_the_signed_letter_and_receipt(tmp_path: Path):
 
     [receipt_text] = (tmp_path / "printed").glob("*-receipt.txt")
     receipt = receipt_text.read_text(encoding="utf-8")
-    tracking = next(line.strip() for line in receipt.splitlines() if line.strip()[:6].isdigit() and "-" in line)
+    tracking = next(
+        line.strip() for line in receipt.splitlines() if line.strip()[:6].isdigit() and "-" in line
+    )
     assert f"code={tracking}" in receipt  # the QR leads back to this request
-    assert (tmp_path / "printed" / receipt_text.name.replace(".txt", ".escpos")).read_bytes().startswith(b"\x1b@")
+    assert (
+        (tmp_path / "printed" / receipt_text.name.replace(".txt", ".escpos"))
+        .read_bytes()
+        .startswith(b"\x1b@")
+    )
 
 
 def test_a_failing_step_is_named_and_exits_non_zero(tmp_path: Path):
     script = tmp_path / "session.toml"
-    script.write_text('[[step]]\ndo = "tap_card"\nuid = "DEADBEEF"\n\n[[step]]\nexpect = "services"\ntimeout_s = 3\n')
+    script.write_text(
+        '[[step]]\ndo = "tap_card"\nuid = "DEADBEEF"\n\n[[step]]\nexpect = "services"\ntimeout_s = 3\n'
+    )
     result = demo("--autoplay", "--out", str(tmp_path / "out"), "--script", str(script))
     assert result.returncode == 1
-    assert 'autoplay step 2 (expect screen "services"): timed out after 3 s on screen "identify"' in result.stderr
+    assert (
+        'autoplay step 2 (expect screen "services"): timed out after 3 s on screen "identify"'
+        in result.stderr
+    )
     assert "Traceback" not in result.stderr
 
 

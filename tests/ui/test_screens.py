@@ -31,7 +31,9 @@ def items(root: QQuickItem) -> list[QQuickItem]:
 
 
 def find(kiosk: KioskWindow, name: str) -> QQuickItem:
-    matches = [i for i in items(kiosk.window.contentItem()) if i.objectName() == name and i.isVisible()]
+    matches = [
+        i for i in items(kiosk.window.contentItem()) if i.objectName() == name and i.isVisible()
+    ]
     assert matches, f"no visible item {name!r} on screen {kiosk.bridge.vm['screen']!r}"
     return matches[0]
 
@@ -39,8 +41,11 @@ def find(kiosk: KioskWindow, name: str) -> QQuickItem:
 def texts(kiosk: KioskWindow) -> str:
     """All the text on screen, as a citizen would read it."""
     return " | ".join(
-        str(i.property("text")) for i in items(kiosk.window.contentItem())
-        if i.isVisible() and i.metaObject().className().startswith("QQuickText") and i.property("text")
+        str(i.property("text"))
+        for i in items(kiosk.window.contentItem())
+        if i.isVisible()
+        and i.metaObject().className().startswith("QQuickText")
+        and i.property("text")
     )
 
 
@@ -90,8 +95,12 @@ def test_keypad_nik_and_pin_sign_in(demo_kiosk, qtbot):
     shown = texts(demo_kiosk)
     assert "Selamat datang, Siti Rahayu" in shown
     assert "3523014708900001" not in shown  # the NIK is shown masked only
-    for name in ("Surat Keterangan Domisili", "Surat Keterangan Tidak Mampu",
-                 "Surat Pengantar SKCK", "Surat Keterangan Usaha"):
+    for name in (
+        "Surat Keterangan Domisili",
+        "Surat Keterangan Tidak Mampu",
+        "Surat Pengantar SKCK",
+        "Surat Keterangan Usaha",
+    ):
         assert name in shown
 
 
@@ -118,7 +127,9 @@ def test_idle_countdown_appears_before_returning_home(demo_kiosk, qtbot):
     click(qtbot, demo_kiosk, "startButton")
     qtbot.waitUntil(screen_is(demo_kiosk, "identify"))
     flow = demo_kiosk.bridge.runtime.flow
-    flow.state = flow.state.__class__(**{**flow.state.__dict__, "last_activity": flow.state.last_activity - 50})
+    flow.state = flow.state.__class__(
+        **{**flow.state.__dict__, "last_activity": flow.state.last_activity - 50}
+    )
     qtbot.waitUntil(lambda: "Masih di sana?" in texts(demo_kiosk), timeout=3000)
     click(qtbot, demo_kiosk, "stillHereButton")
     qtbot.waitUntil(lambda: "Masih di sana?" not in texts(demo_kiosk), timeout=3000)
