@@ -540,6 +540,7 @@ def start_server(
     def stop() -> None:
         if signer is not None:
             signer.stopping.set()
+            signer.join(timeout=10)  # let a signature in progress finish writing
         httpd.shutdown()
         httpd.server_close()
 

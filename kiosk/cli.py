@@ -42,7 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", metavar="DIR", help="folder for screenshots and printouts")
     demo.add_argument("--script", metavar="FILE", help="demo script to play")
     demo.add_argument(
-        "--exit-after-start", action="store_true", help="start everything, then exit (smoke test)"
+        "--exit-after-start", action="store_true", help="quit once the attract screen shows"
+    )
+    demo.add_argument(
+        "--backend-url",
+        metavar="URL",
+        help="use a running apm-server (demo data, token demo-kiosk-token) instead of the embedded one",
     )
     demo.set_defaults(handler=cmd_demo)
 

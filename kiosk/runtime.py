@@ -65,7 +65,10 @@ class KioskRuntime:
         self._started_at = clock()
         self.flow = Flow(clock=clock)
         self.devices: dict[str, Device] = build_devices(settings)
-        self._backend_factory = backend_factory or default_backend_factory(settings)
+        self._stop_on_shutdown: list[Callable[[], None]] = []
+        self._backend_factory = backend_factory or default_backend_factory(
+            settings, self._stop_on_shutdown.append
+        )
         self._backend: BackendClient | None = None
         self._backend_lock = threading.Lock()
         self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="backend")
@@ -119,7 +122,12 @@ class KioskRuntime:
             self._timers.clear()
         for device in self.devices.values():
             device.close()
-        self._workers.shutdown(wait=False, cancel_futures=True)
+        self._workers.shutdown(wait=True, cancel_futures=True)
+        with self._backend_lock:
+            if self._backend is not None:
+                self._backend.close()
+        for stop in self._stop_on_shutdown:
+            stop()  # the embedded server and its auto-signer, in the demo
         self._documents.clear()
 
     # --- effects ---------------------------------------------------------------------
@@ -476,15 +484,19 @@ def build_devices(settings: KioskSettings) -> dict[str, Device]:
     return {role: settings.make_device(role) for role in ROLES}
 
 
-def default_backend_factory(settings: KioskSettings) -> BackendFactory:
+def default_backend_factory(
+    settings: KioskSettings, on_server_started: Callable[[Callable[[], None]], None]
+) -> BackendFactory:
     def make() -> BackendClient:
         from kiosk.backend.client import BackendClient
 
         backend = settings.backend
         if backend.embedded:
-            return embedded_backend(
+            client, stop = embedded_backend(
                 settings.state_dir / "embedded-server", backend.embedded_auto_sign_s
             )
+            on_server_started(stop)
+            return client
         assert backend.url is not None  # the config loader requires it unless embedded
         return BackendClient(
             backend.url,
@@ -497,13 +509,15 @@ def default_backend_factory(settings: KioskSettings) -> BackendFactory:
     return make
 
 
-def embedded_backend(state_dir: Path, auto_sign_delay_s: float = 2.0) -> BackendClient:
-    """Start the reference server in this process (demo) and return a client for it."""
+def embedded_backend(
+    state_dir: Path, auto_sign_delay_s: float = 2.0
+) -> tuple[BackendClient, Callable[[], None]]:
+    """Start the reference server in this process (demo): a client for it, and its stop."""
     from apm_server.app import start_server
     from kiosk.backend.client import BackendClient
 
     server = start_server(state_dir, auto_sign_delay_s=auto_sign_delay_s)
-    return BackendClient(server.url, server.kiosk_token)
+    return BackendClient(server.url, server.kiosk_token), server.stop
 
 
 DEMO_CONFIG = """
@@ -515,8 +529,7 @@ screen_width = {width}
 screen_height = {height}
 
 [backend]
-embedded = true
-embedded_auto_sign_s = {auto_sign_s}
+{backend}
 
 [devices.receipt_printer]
 type = "escpos"
@@ -531,12 +544,24 @@ type = "simulated"
 
 
 def demo_settings(
-    state_dir: Path, width: int = 1280, height: int = 800, auto_sign_s: float = 2.0
+    state_dir: Path,
+    width: int = 1280,
+    height: int = 800,
+    auto_sign_s: float = 2.0,
+    backend_url: str | None = None,
 ) -> KioskSettings:
-    """Settings for the demo, through the same loader and validation as a real file."""
+    """Settings for the demo, through the same loader and validation as a real file.
+
+    With `backend_url`, the kiosk uses that running reference server (its demo token)
+    instead of embedding one.
+    """
     from kiosk.config import load_config_text
 
+    if backend_url:
+        backend = f'url = "{backend_url}"\ntoken = "demo-kiosk-token"'
+    else:
+        backend = f"embedded = true\nembedded_auto_sign_s = {auto_sign_s}"
     text = DEMO_CONFIG.format(
-        state_dir=state_dir.as_posix(), width=width, height=height, auto_sign_s=auto_sign_s
+        state_dir=state_dir.as_posix(), width=width, height=height, backend=backend
     )
     return load_config_text(text, source="<demo config>", base_dir=state_dir)

@@ -42,13 +42,15 @@ ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 class Answer(BaseModel):
     """Base for everything the kiosk receives: unknown fields are ignored."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # defer_build: validators are compiled on first use, not at import, which keeps them
+    # off the kiosk's start-up path (most answers are first parsed on a worker thread).
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class Sent(BaseModel):
     """Base for everything the kiosk sends: unknown fields are an error."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Text(Answer):

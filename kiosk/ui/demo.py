@@ -22,7 +22,6 @@ from PySide6.QtCore import QObject, QPointF, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickItem
-from PySide6.QtTest import QTest
 
 from kiosk.demo.script import DEFAULT_SCRIPT, ScriptError, Step, load_script
 from kiosk.runtime import demo_settings
@@ -49,8 +48,8 @@ def run_demo(args: argparse.Namespace) -> int:
             print(f"apm-kiosk demo: {exc}", file=sys.stderr)
             return 2
     out = Path(args.out) if getattr(args, "out", None) else None
-    with tempfile.TemporaryDirectory(prefix="apm-kiosk-demo-") as state:
-        settings = demo_settings(Path(state))
+    with tempfile.TemporaryDirectory(prefix="apm-kiosk-demo-", ignore_cleanup_errors=True) as state:
+        settings = demo_settings(Path(state), backend_url=getattr(args, "backend_url", None))
         app, problems = make_app()
         kiosk = KioskWindow(settings)
         recorder = ScreenRecorder(kiosk, out / "screens") if out else None
@@ -230,6 +229,8 @@ class Autoplay(QObject):
         return visible[0]
 
     def _press(self, name: str) -> None:
+        from PySide6.QtTest import QTest  # autoplay only: not on the kiosk's start-up path
+
         item = self._item(name)
         centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2)).toPoint()
         QTest.mouseClick(
