@@ -63,8 +63,9 @@ class PrinterSimulator(Protocol):
     def forget_printed(self) -> None: ...
 
 
-class ReceiptPrinter(Device):
-    kind = DeviceKind.RECEIPT_PRINTER
+class Printer(Device):
+    """What both printer kinds share: validated settings and, when simulated, controls."""
+
     settings_model: ClassVar[type[BaseModel]]
     simulator: PrinterSimulator | None = None
 
@@ -73,22 +74,18 @@ class ReceiptPrinter(Device):
     ) -> None:
         super().__init__(device_id, poll_interval_s=poll_interval_s)
         self.settings = settings  # as validated from the config table
+
+
+class ReceiptPrinter(Printer):
+    kind = DeviceKind.RECEIPT_PRINTER
 
     @abstractmethod
     def print_receipt(self, receipt: Receipt, owner: str) -> Job[PrintedReceipt]:
         """Print `receipt`; the job's result holds the bytes sent."""
 
 
-class DocumentPrinter(Device):
+class DocumentPrinter(Printer):
     kind = DeviceKind.DOCUMENT_PRINTER
-    settings_model: ClassVar[type[BaseModel]]
-    simulator: PrinterSimulator | None = None
-
-    def __init__(
-        self, device_id: str, settings: BaseModel, *, poll_interval_s: float | None = None
-    ) -> None:
-        super().__init__(device_id, poll_interval_s=poll_interval_s)
-        self.settings = settings  # as validated from the config table
 
     @abstractmethod
     def print_pdf(self, pdf: bytes, title: str, owner: str) -> Job[PrintedDocument]:
