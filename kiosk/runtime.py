@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 OWNER = "kiosk"  # the citizen flow owns the devices; diagnostics must wait for release
 ROLES = ("receipt_printer", "document_printer", "card_reader")
 HEARTBEAT_S = 60.0
+REPORT_ATTEMPTS = 50
+REPORT_RETRY_S = 10.0
 
 Post = Callable[[ev.Event], None]
 BackendFactory = Callable[[], "BackendClient"]
@@ -266,7 +268,13 @@ class KioskRuntime:
 
         job.add_done_callback(done)
 
-    def _report_printed(self, effect: fx.ReportPrinted) -> None:
+    def _report_printed(self, effect: fx.ReportPrinted, attempt: int = 1) -> None:
+        """Tell the backend the letter was printed, retrying while it cannot be reached.
+
+        Until the backend knows, the letter still shows as ready to print, so a lost report
+        could mean a second print on the next visit. The same idempotency key makes every
+        retry safe. (Kept in memory only: the durable outbox is a later piece of work.)
+        """
         kiosk_id = self._kiosk_id()
         body = MarkPrinted(kiosk_id=kiosk_id, document_sha256=effect.document_sha256)
 
@@ -274,7 +282,16 @@ class KioskRuntime:
             client.mark_printed(effect.request_id, body, effect.idempotency_key)
 
         def failed(failure: ev.Failure) -> None:
-            log.warning("could not report request %s printed: %s", effect.request_id, failure)
+            retryable = failure.kind in (ev.FailureKind.UNREACHABLE, ev.FailureKind.SERVER)
+            log.warning(
+                "could not report request %s printed (attempt %d): %s",
+                effect.request_id,
+                attempt,
+                failure.detail,
+            )
+            if retryable and attempt < REPORT_ATTEMPTS:
+                delay = min(REPORT_RETRY_S * attempt, 300.0)
+                self._after(delay, lambda: self._report_printed(effect, attempt + 1))
 
         self._backend_call(call, failed)
 
