@@ -11,6 +11,7 @@ import html
 import json
 import logging
 import re
+import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,9 +23,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from apm_server import demo_data
+from apm_server import __version__, demo_data
+from apm_server.letter import indonesian_date
 from apm_server.office import Office, OfficeError
-from apm_server.store import mask_nik, now
+from apm_server.store import mask_nik, now, wib
 from kiosk.backend.models import (
     API_PREFIX,
     ApiError,
@@ -46,6 +48,7 @@ from kiosk.backend.models import (
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
+IDEMPOTENCY_KEY = re.compile(r"[!-~]{8,200}")  # visible ASCII; same as in api/openapi.yaml
 CATALOGUE_VERSION = hashlib.sha256(
     json.dumps([s.model_dump(mode="json") for s in demo_data.SERVICES], sort_keys=True).encode()
 ).hexdigest()[:16]
@@ -64,15 +67,20 @@ class Reply(Exception):
         *,
         field_errors: dict[str, Text] | None = None,
         retry_after_s: int | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
+        self.headers = headers or {}
         self.error = ApiError(
             code=code,
             message=Text(id=message, en=en),
             field_errors=field_errors or {},
             retry_after_s=retry_after_s,
         )
+
+    def answer(self) -> Answer:
+        return Answer(self.status, self.error.model_dump_json().encode(), headers=self.headers)
 
 
 @dataclass
@@ -132,7 +140,7 @@ class Api:
 
     def catalogue(self, rq: Request) -> Answer:
         etag = f'"{CATALOGUE_VERSION}"'
-        if rq.headers.get("If-None-Match") == etag:
+        if etag_matches(rq.headers.get("If-None-Match"), CATALOGUE_VERSION):
             return Answer(304, headers={"ETag": etag})
         catalogue = Catalogue(
             version=CATALOGUE_VERSION, services=list(self.office.services.values())
@@ -158,6 +166,7 @@ class Api:
                     "Terlalu banyak PIN salah.",
                     "Too many wrong PINs.",
                     retry_after_s=locked_s,
+                    headers={"Retry-After": str(locked_s)},
                 )
             if resident is None:
                 raise Reply(401, ErrorCode.WRONG_PIN, "NIK atau PIN salah.", "Wrong NIK or PIN.")
@@ -187,13 +196,9 @@ class Api:
 
     def submit(self, rq: Request) -> Answer:
         nik = self._session_nik(rq)
-        key = rq.headers.get("Idempotency-Key", "").strip()
-        if not 8 <= len(key) <= 200:
-            raise Reply(
-                400, ErrorCode.BAD_REQUEST, "Idempotency-Key wajib.", "Idempotency-Key required."
-            )
+        key = idempotency_key(rq)
         body = rq.parse(SubmitRequest)
-        body_hash = hashlib.sha256(rq.body).hexdigest()
+        body_hash = submission_hash(nik, body)
         known = self.store.idempotent_request(rq.kiosk_id, key)
         if known is not None:
             if known[0] != body_hash:
@@ -272,18 +277,23 @@ class Api:
 
     def printed(self, rq: Request, request_id: str) -> Answer:
         row = self._row(request_id)
+        idempotency_key(rq)  # required by the contract; the state itself makes this idempotent
         body = rq.parse(MarkPrinted)
         if row.doc_sha256 is None or body.document_sha256 != row.doc_sha256:
             raise Reply(
                 409, ErrorCode.INVALID_STATE, "Dokumen tidak sesuai.", "Document does not match."
             )
+        already_collected = row.status == "collected"
         if row.status == "ready":
-            self.store.set_status(row.id, "collected")
-        elif row.status != "collected":
+            self.store.mark_collected(row.id)  # a concurrent retry may have done it first
+            row = self._row(request_id)
+        if row.status != "collected":
             raise Reply(
                 409, ErrorCode.INVALID_STATE, "Status tidak sesuai.", f"Request is {row.status}."
             )
-        return json_answer(self.office.answer(self._row(request_id)))
+        if already_collected:
+            return self._replay(row.id)
+        return json_answer(self.office.answer(row))
 
     def _row(self, request_id: str):
         row = self.store.request(request_id)
@@ -325,6 +335,40 @@ class Api:
         except OfficeError as exc:
             raise Reply(409, ErrorCode.INVALID_STATE, str(exc), str(exc)) from None
         return json_answer(self.office.answer(row))
+
+
+def idempotency_key(rq: Request) -> str:
+    """The Idempotency-Key header: 8 to 200 visible ASCII characters (a UUID fits)."""
+    key = rq.headers.get("Idempotency-Key", "").strip()
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise Reply(
+            400,
+            ErrorCode.BAD_REQUEST,
+            "Idempotency-Key wajib (8-200 karakter).",
+            "Idempotency-Key required (8-200 visible ASCII characters).",
+        )
+    return key
+
+
+def submission_hash(nik: str, body: SubmitRequest) -> str:
+    """What makes two submissions "the same": resident and content, not JSON spelling.
+
+    Key order or spacing may differ between a first try and a retry; another resident
+    reusing a key by accident must get a conflict, never someone else's request.
+    """
+    canonical = json.dumps([nik, body.model_dump(mode="json")], sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def etag_matches(if_none_match: str | None, version: str) -> bool:
+    """If-None-Match as HTTP allows it: a list, weak tags, "*"; unquoted tolerated."""
+    if not if_none_match:
+        return False
+    for tag in if_none_match.split(","):
+        tag = tag.strip().removeprefix("W/").strip('"')
+        if tag in ("*", version):
+            return True
+    return False
 
 
 class Request:
@@ -372,7 +416,7 @@ def _bad_body(exc: ValidationError) -> Reply:
 def make_handler(api: Api) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
-        server_version = "apm-server/0.1"
+        server_version = f"apm-server/{__version__}"
 
         def do_GET(self) -> None:
             self._handle("GET")
@@ -380,14 +424,35 @@ def make_handler(api: Api) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             self._handle("POST")
 
+        # Methods the API does not use still get an ApiError (405/404), not an HTML page.
+        def do_PUT(self) -> None:
+            self._handle("PUT")
+
+        def do_PATCH(self) -> None:
+            self._handle("PATCH")
+
+        def do_DELETE(self) -> None:
+            self._handle("DELETE")
+
         def log_message(self, format: str, *args: Any) -> None:
+            # Paths carry request ids and tracking codes, never a NIK or a card UID.
             log.debug("%s %s", self.address_string(), format % args)
+
+        def send_error(
+            self, code: int, message: str | None = None, explain: str | None = None
+        ) -> None:
+            """http.server's own errors (bad request line, huge headers...) as ApiError JSON."""
+            error_code = ErrorCode.INTERNAL if code >= 500 else ErrorCode.BAD_REQUEST
+            reason = message or HTTPStatus(code).phrase
+            error = ApiError(code=error_code, message=Text(id="Permintaan tidak valid.", en=reason))
+            self.close_connection = True
+            self._send(Answer(code, error.model_dump_json().encode()))
 
         def _handle(self, method: str) -> None:
             try:
                 answer = self._dispatch(method)
             except Reply as reply:
-                answer = Answer(reply.status, reply.error.model_dump_json().encode())
+                answer = reply.answer()
             except Exception:
                 log.exception("internal error on %s %s", method, urlsplit(self.path).path)
                 error = ApiError(
@@ -399,85 +464,141 @@ def make_handler(api: Api) -> type[BaseHTTPRequestHandler]:
 
         def _dispatch(self, method: str) -> Answer:
             url = urlsplit(self.path)
-            if url.path == "/healthz":
-                return Answer(200, b"ok", "text/plain")
+            body = self._body()  # read first, so no unread bytes stay on a kept-alive connection
+            if method == "GET" and url.path == "/healthz":
+                return Answer(200, b"ok", "text/plain; charset=utf-8")
             if method == "GET" and url.path.startswith("/verify/"):
                 return verify_page(
                     api.office, url.path.removeprefix("/verify/"), parse_qs(url.query)
                 )
-            body = self._body()
+            allowed = []
             for route_method, pattern, handler, auth in api.routes:
                 match = pattern.match(url.path)
                 if match and route_method == method:
                     return handler(
                         Request(self.headers, body, self._authorise(auth)), **match.groupdict()
                     )
+                if match:
+                    allowed.append(route_method)
+            if allowed:
+                raise Reply(
+                    405,
+                    ErrorCode.BAD_REQUEST,
+                    "Metode tidak diizinkan.",
+                    "Method not allowed.",
+                    headers={"Allow": ", ".join(allowed)},
+                )
             raise Reply(404, ErrorCode.NOT_FOUND, "Alamat tidak dikenal.", "Unknown endpoint.")
 
         def _authorise(self, needed: str) -> str:
             header = self.headers.get("Authorization", "")
             token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
-            if needed == "admin" and token == demo_data.ADMIN_TOKEN:
+            if needed == "admin" and secrets.compare_digest(token, demo_data.ADMIN_TOKEN):
                 return "admin"
             kiosk_id = api.store.kiosk_for_token(token) if token and needed == "kiosk" else None
             if kiosk_id is None:
-                raise Reply(401, ErrorCode.UNAUTHORIZED, "Tidak berwenang.", "Unauthorized.")
+                raise Reply(
+                    401,
+                    ErrorCode.UNAUTHORIZED,
+                    "Tidak berwenang.",
+                    "Unauthorized.",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
             return kiosk_id
 
         def _body(self) -> bytes:
-            length = int(self.headers.get("Content-Length") or 0)
+            if self.headers.get("Transfer-Encoding"):  # chunked bodies: not needed by the API
+                self.close_connection = True
+                raise Reply(
+                    411, ErrorCode.BAD_REQUEST, "Content-Length wajib.", "Content-Length required."
+                )
+            announced = (self.headers.get("Content-Length") or "0").strip()
+            if not announced.isdigit():  # not a length: the body's end is unknown
+                self.close_connection = True
+                raise Reply(
+                    400, ErrorCode.BAD_REQUEST, "Panjang isi tidak valid.", "Bad Content-Length."
+                )
+            length = int(announced)
             if length > MAX_BODY:
+                self.close_connection = True  # the unread body must not be taken as a request
                 raise Reply(
                     413, ErrorCode.BAD_REQUEST, "Permintaan terlalu besar.", "Request too large."
                 )
             return self.rfile.read(length) if length else b""
 
         def _send(self, answer: Answer) -> None:
+            with_body = answer.status not in (204, 304) and self.command != "HEAD"
             self.send_response(answer.status)
+            if self.close_connection:
+                self.send_header("Connection", "close")
             for name, value in (answer.headers or {}).items():
                 self.send_header(name, value)
-            if answer.status not in (204, 304):
+            if with_body:
                 self.send_header("Content-Type", answer.content_type)
                 self.send_header("Content-Length", str(len(answer.body)))
-            else:
+            elif answer.status != 304:  # a 304 must not announce a length of its own
                 self.send_header("Content-Length", "0")
             self.end_headers()
-            if answer.status not in (204, 304):
+            if with_body:
                 self.wfile.write(answer.body)
 
     return Handler
 
 
+STATUS_LABELS = {
+    "incomplete": "Belum lengkap",
+    "under_review": "Sedang diperiksa",
+    "awaiting_signature": "Menunggu tanda tangan Kepala Desa",
+    "ready": "Sah, telah ditandatangani",
+    "collected": "Sah, telah ditandatangani dan dicetak",
+    "cancelled": "Dibatalkan",
+    "rejected": "Ditolak",
+}
+
+
 def verify_page(office: Office, request_id: str, query: dict[str, list[str]]) -> Answer:
-    """The page the letter's QR code opens: is this letter genuine?"""
+    """The page the letter's QR code opens (on anyone's phone): is this letter genuine?"""
     row = office.store.request(request_id)
     code = (query.get("code") or [""])[0]
-    if row is None or row.tracking_code != code:
-        page = "<h1>Surat tidak ditemukan</h1><p>Kode verifikasi tidak cocok dengan surat mana pun.</p>"
+    if row is None or not secrets.compare_digest(row.tracking_code, code):
+        page = (
+            "<h1>Surat tidak ditemukan</h1>"
+            "<p>Kode verifikasi tidak cocok dengan surat mana pun dari desa ini.</p>"
+        )
         return Answer(404, _html_page(page).encode(), "text/html; charset=utf-8")
     service = office.services.get(row.service_code)
     resident = office.store.resident(row.nik)
+    village = office.village
     rows = [
         ("Nomor surat", row.letter_number or "(belum ditandatangani)"),
+        ("Tanggal", indonesian_date(wib(row.signed_at)) if row.signed_at else "-"),
         ("Perihal", service.name.id if service else row.service_code),
-        ("Tanggal", row.signed_at.date().isoformat() if row.signed_at else "-"),
         ("Pemohon", f"{resident.name if resident else '-'} (NIK {mask_nik(row.nik)})"),
-        ("Penanda tangan", f"{office.village.head_name}, Kepala Desa {office.village.name}"),
-        ("Status", row.status),
+        ("Penanda tangan", f"{village.head_name}, Kepala Desa {village.name}"),
+        ("Status", STATUS_LABELS.get(row.status, row.status)),
         ("SHA-256 dokumen", row.doc_sha256 or "-"),
     ]
     table = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
     page = (
-        f"<h1>Verifikasi surat Desa {html.escape(office.village.name)}</h1><table>{table}</table>"
+        f"<h1>Verifikasi surat Desa {html.escape(village.name)}</h1>"
+        f"<p>{html.escape(f'Kecamatan {village.district}, {village.regency}')}</p>"
+        f"<table>{table}</table>"
+        "<p class='note'>Cocokkan isi surat yang Anda pegang dengan data di atas. "
+        "Berkas PDF asli memuat tanda tangan elektronik yang dapat diperiksa; "
+        "SHA-256 di atas adalah sidik berkas tersebut.</p>"
     )
     return Answer(200, _html_page(page).encode(), "text/html; charset=utf-8")
 
 
 def _html_page(body: str) -> str:
     return (
-        "<!doctype html><html lang='id'><meta charset='utf-8'><title>Verifikasi surat</title>"
-        "<style>body{font-family:sans-serif;max-width:40em;margin:2em auto}th{text-align:left;"
-        f"padding-right:1em}}</style><body>{body}</body></html>"
+        "<!doctype html><html lang='id'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        "<title>Verifikasi surat</title><style>"
+        "body{font-family:sans-serif;max-width:40em;margin:2em auto;padding:0 1em}"
+        "th{text-align:left;padding-right:1em;vertical-align:top}"
+        "td{overflow-wrap:anywhere}.note{color:#555;font-size:90%}"
+        f"</style></head><body>{body}</body></html>"
     )
 
 
@@ -490,12 +611,17 @@ class AutoSigner(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
+        failed: set[str] = set()  # tried once and failed: logged once, left to the office
         while not self.stopping.wait(0.1):
             for row in self.office.store.awaiting_signature():
-                if (now() - row.created_at).total_seconds() >= self.delay_s:
+                due = (now() - row.created_at).total_seconds() >= self.delay_s
+                if due and row.id not in failed:
                     try:
                         self.office.sign(row.id)
+                    except OfficeError as exc:  # e.g. signed meanwhile by `apm-server sign`
+                        log.info("auto-signing %s skipped: %s", row.id, exc)
                     except Exception:
+                        failed.add(row.id)
                         log.exception("auto-signing %s failed", row.id)
 
 

@@ -6,7 +6,7 @@ Used by the HTTP server, its auto-signer and the `apm-server sign/reject` comman
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from apm_server import demo_data
@@ -99,7 +99,8 @@ class Office:
         signed = sign_pdf(
             pdf, self.ca, reason=f"{service.name.id} {number}", location=f"Desa {self.village.name}"
         )
-        if not self.store.store_document(row.id, number, signed, now()):
+        # The letter's date and the recorded signing time are the same moment.
+        if not self.store.store_document(row.id, number, signed, issued.astimezone(UTC)):
             raise OfficeError(f"request {request_id} changed while it was being signed")
         log.info("signed %s as %s", row.tracking_code, number)
         return self.require(request_id)
@@ -111,30 +112,35 @@ class Office:
         self.store.set_status(row.id, "rejected", reject_reason=reason)
         return self.require(request_id)
 
-    def _content(self, row: RequestRow, service: Service, number: str, issued) -> LetterContent:
+    def _content(
+        self, row: RequestRow, service: Service, number: str, issued: datetime
+    ) -> LetterContent:
         resident = self.store.resident(row.nik)
         data = dict(resident.data) if resident else {}
         data["name"] = resident.name if resident else "-"
-        data["nik"] = row.nik
+        data["nik"] = row.nik  # the letter itself carries the full NIK, as paper letters do
         birth = data.get("birth_date")
         if birth:
-            data["birth_date_text"] = indonesian_date(date.fromisoformat(birth))  # type: ignore[arg-type]
-        purpose_field = next((f for f in service.fields if f.name == "keperluan"), None)
-        purpose = row.fields.get("keperluan", "-")
-        if purpose_field and purpose_field.choices:
-            purpose = next(
-                (c.label.id for c in purpose_field.choices if c.value == purpose), purpose
-            )
+            data["birth_date_text"] = indonesian_date(date.fromisoformat(birth))
         return LetterContent(
             village=self.village,
             title=service.name.id,
             number=number,
             resident=data,
             paragraph=service_paragraph(row.service_code, row.fields, self.village),
-            purpose=purpose,
+            purpose=_purpose(service, row.fields),
             issued=issued,
             verify_url=self.verify_url(row),
         )
+
+
+def _purpose(service: Service, fields: dict[str, str]) -> str | None:
+    """The form's "keperluan" as the letter states it (a choice by its label), if asked."""
+    field = next((f for f in service.fields if f.name == "keperluan"), None)
+    value = fields.get("keperluan", "").strip()
+    if field is None or not value:
+        return None
+    return next((c.label.id for c in field.choices if c.value == value), value)
 
 
 def describe(row: RequestRow) -> str:

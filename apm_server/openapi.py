@@ -31,15 +31,24 @@ SCHEMAS: list[type[BaseModel]] = [
     m.HeartbeatAck,
 ]
 
+# The same rule as apm_server.app.IDEMPOTENCY_KEY: 8 to 200 visible ASCII characters.
+IDEMPOTENCY_KEY_PATTERN = "^[!-~]{8,200}$"
+
 ERRORS = {
-    "400": "Malformed request (bad_request)",
+    "400": "Malformed request (bad_request): e.g. Idempotency-Key missing, Content-Length not a number",
     "401": "Missing or wrong bearer token (unauthorized), wrong NIK/PIN (wrong_pin) or expired session (session_expired)",
     "403": "Service not enabled for this kiosk (service_unavailable)",
     "404": "Unknown card (unknown_card) or unknown request (not_found)",
     "409": "Idempotency key reused with another body (idempotency_conflict) or wrong state (invalid_state)",
+    "413": "Body larger than 64 KiB (bad_request)",
     "422": "Body does not match the schema (bad_request) or form fields invalid (invalid_form, with field_errors)",
-    "423": "Too many wrong PINs (locked, with retry_after_s)",
+    "423": "Too many wrong PINs (locked, with retry_after_s and a Retry-After header)",
     "500": "Server error (internal)",
+}
+
+ERROR_HEADERS = {
+    "401": {"WWW-Authenticate": {"$ref": "#/components/headers/WWWAuthenticate"}},
+    "423": {"Retry-After": {"$ref": "#/components/headers/RetryAfter"}},
 }
 
 
@@ -47,8 +56,18 @@ def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def json_body(
+    schema: dict[str, Any], description: str, headers: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    answer: dict[str, Any] = {"description": description}
+    if headers:
+        answer["headers"] = headers
+    answer["content"] = {"application/json": {"schema": schema}}
+    return answer
+
+
+def header_ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/headers/{name}"}
 
 
 def operation(
@@ -61,8 +80,10 @@ def operation(
     admin: bool = False,
 ) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": summary, "responses": dict(ok)}
-    for code in (*errors, "401", "500"):
-        op["responses"][code] = json_body(ref("ApiError"), ERRORS[code])
+    if body is not None:
+        errors = (*errors, "400", "413", "422")
+    for code in sorted({*errors, "401", "500"}):
+        op["responses"][code] = json_body(ref("ApiError"), ERRORS[code], ERROR_HEADERS.get(code))
     if body is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     if headers:
@@ -80,150 +101,16 @@ def build() -> dict[str, Any]:
     _, defs = models_json_schema(
         [(s, "serialization") for s in SCHEMAS], ref_template="#/components/schemas/{model}"
     )
-    identify = {
-        "oneOf": [ref("IdentifyByCard"), ref("IdentifyByNikPin")],
-        "discriminator": {
-            "propertyName": "method",
-            "mapping": {
-                "card": "#/components/schemas/IdentifyByCard",
-                "nik_pin": "#/components/schemas/IdentifyByNikPin",
-            },
-        },
-    }
-    pdf = {
-        "description": "The signed letter, byte for byte",
-        "headers": {
-            "X-Document-SHA256": {
-                "schema": {"type": "string"},
-                "description": "hex SHA-256 of the body",
-            }
-        },
-        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-    }
-    paths = {
-        "/kiosk/config": {
-            "get": operation(
-                "This kiosk's configuration", {"200": json_body(ref("KioskConfig"), "OK")}
-            )
-        },
-        "/catalogue": {
-            "get": operation(
-                "The service catalogue with each service's form fields",
-                {
-                    "200": json_body(ref("Catalogue"), "OK (ETag is the catalogue version)"),
-                    "304": {"description": "Not modified (If-None-Match matched)"},
-                },
-                headers=("IfNoneMatch",),
-            )
-        },
-        "/identify": {
-            "post": operation(
-                "Identify a resident by card UID or NIK + PIN; opens a short session",
-                {"200": json_body(ref("Session"), "Identified")},
-                errors=("404", "422", "423"),
-                body=identify,
-            )
-        },
-        "/requests": {
-            "get": operation(
-                "The session's resident's open requests",
-                {"200": json_body(ref("RequestList"), "OK")},
-                headers=("SessionToken",),
-            ),
-            "post": operation(
-                "Submit a letter request (exactly once per Idempotency-Key)",
-                {
-                    "201": json_body(ref("LetterRequest"), "Created"),
-                    "200": json_body(
-                        ref("LetterRequest"),
-                        "Replay of an earlier submission with the same key (Idempotent-Replayed: true)",
-                    ),
-                },
-                errors=("400", "403", "409", "422"),
-                body=ref("SubmitRequest"),
-                headers=("SessionToken", "IdempotencyKey"),
-            ),
-        },
-        "/requests/{request_id}": {
-            "parameters": [request_id_param()],
-            "get": operation(
-                "A request's status (lifecycle: under_review, awaiting_signature, ready, collected, rejected, cancelled)",
-                {"200": json_body(ref("LetterRequest"), "OK")},
-                errors=("404",),
-            ),
-        },
-        "/requests/{request_id}/document": {
-            "parameters": [request_id_param()],
-            "get": operation("Download the signed PDF", {"200": pdf}, errors=("404", "409")),
-        },
-        "/requests/{request_id}/printed": {
-            "parameters": [request_id_param()],
-            "post": operation(
-                "Mark the letter printed (collected); idempotent",
-                {"200": json_body(ref("LetterRequest"), "OK")},
-                errors=("404", "409", "422"),
-                body=ref("MarkPrinted"),
-                headers=("IdempotencyKey",),
-            ),
-        },
-        "/ratings": {
-            "post": operation(
-                "One-tap satisfaction rating (SKM scale 1-4)",
-                {"204": {"description": "Stored"}},
-                errors=("422",),
-                body=ref("Rating"),
-            )
-        },
-        "/heartbeat": {
-            "post": operation(
-                "Kiosk heartbeat with device states",
-                {"200": json_body(ref("HeartbeatAck"), "OK")},
-                errors=("422",),
-                body=ref("Heartbeat"),
-            )
-        },
-        "/admin/requests/{request_id}/sign": {
-            "parameters": [request_id_param()],
-            "post": operation(
-                "Back office: sign the request (reference server only)",
-                {"200": json_body(ref("LetterRequest"), "Signed")},
-                errors=("404", "409"),
-                admin=True,
-            ),
-        },
-        "/admin/requests/{request_id}/reject": {
-            "parameters": [request_id_param()],
-            "post": operation(
-                "Back office: reject the request with a reason (reference server only)",
-                {"200": json_body(ref("LetterRequest"), "Rejected")},
-                errors=("404", "409", "422"),
-                body={
-                    "type": "object",
-                    "required": ["reason"],
-                    "properties": {"reason": {"type": "string", "minLength": 1}},
-                },
-                admin=True,
-            ),
-        },
-    }
-    header = lambda name, description, required: {  # noqa: E731
-        "name": name,
-        "in": "header",
-        "required": required,
-        "schema": {"type": "string"},
-        "description": description,
-    }
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "APM Kiosk backend API",
             "version": "1.0.0",
-            "description": "What an APM kiosk needs from a village's letter system. Generated from "
-            "kiosk/backend/models.py by `python -m apm_server.openapi`; do not edit by hand.",
+            "description": DESCRIPTION,
         },
         "servers": [{"url": m.API_PREFIX}],
         "security": [{"kioskToken": []}],
-        "paths": paths,
+        "paths": {**kiosk_paths(), **back_office_paths(), **public_paths()},
         "components": {
             "schemas": defs["$defs"],
             "securitySchemes": {
@@ -235,21 +122,266 @@ def build() -> dict[str, Any]:
                 "adminToken": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "Back-office token",
+                    "description": "Back-office token (reference server only)",
                 },
             },
-            "parameters": {
-                "SessionToken": header(
-                    "X-Session-Token", "The resident's session from /identify", True
-                ),
-                "IdempotencyKey": header(
-                    "Idempotency-Key", "Unique per intended action; a retry reuses it", True
-                ),
-                "IfNoneMatch": header(
-                    "If-None-Match", "The catalogue version the kiosk has, quoted", False
-                ),
+            "parameters": parameters(),
+            "headers": headers(),
+        },
+    }
+
+
+DESCRIPTION = (
+    "What an APM kiosk needs from a village's letter system. Every error answer is an "
+    "ApiError JSON body (also 405 for a known path with another method, 411 for a chunked "
+    "body). Requests made with the same Idempotency-Key are carried out once. Generated from "
+    "kiosk/backend/models.py by `python -m apm_server.openapi`; do not edit by hand."
+)
+
+
+def kiosk_paths() -> dict[str, Any]:
+    replayed = {"Idempotent-Replayed": header_ref("IdempotentReplayed")}
+    return {
+        "/kiosk/config": {
+            "get": operation(
+                "This kiosk's configuration", {"200": json_body(ref("KioskConfig"), "OK")}
+            )
+        },
+        "/catalogue": {
+            "get": operation(
+                "The service catalogue with each service's form fields",
+                {
+                    "200": json_body(
+                        ref("Catalogue"),
+                        "OK (the ETag is the quoted catalogue version)",
+                        {"ETag": header_ref("ETag")},
+                    ),
+                    "304": {
+                        "description": "Not modified: If-None-Match names the current version",
+                        "headers": {"ETag": header_ref("ETag")},
+                    },
+                },
+                headers=("IfNoneMatch",),
+            )
+        },
+        "/identify": {
+            "post": operation(
+                "Identify a resident by card UID or NIK + PIN; opens a 15-minute session",
+                {"200": json_body(ref("Session"), "Identified")},
+                errors=("404", "423"),
+                body=identify_body(),
+            )
+        },
+        "/requests": {
+            "get": operation(
+                "The session's resident's requests that are not final, newest first",
+                {"200": json_body(ref("RequestList"), "OK")},
+                headers=("SessionToken",),
+            ),
+            "post": operation(
+                "Submit a letter request (exactly once per Idempotency-Key)",
+                {
+                    "201": json_body(ref("LetterRequest"), "Created"),
+                    "200": json_body(
+                        ref("LetterRequest"),
+                        "Replay of an earlier submission with the same key and body: the "
+                        "same request, in its current state",
+                        replayed,
+                    ),
+                },
+                errors=("403", "409"),
+                body=ref("SubmitRequest"),
+                headers=("SessionToken", "IdempotencyKey"),
+            ),
+        },
+        "/requests/{request_id}": {
+            "parameters": [request_id_param()],
+            "get": operation(
+                "A request's status (lifecycle: under_review, awaiting_signature, ready, "
+                "collected; or rejected, cancelled)",
+                {"200": json_body(ref("LetterRequest"), "OK")},
+                errors=("404",),
+            ),
+        },
+        "/requests/{request_id}/document": {
+            "parameters": [request_id_param()],
+            "get": operation(
+                "Download the signed PDF (409 invalid_state before signing)",
+                {"200": pdf_answer()},
+                errors=("404", "409"),
+            ),
+        },
+        "/requests/{request_id}/printed": {
+            "parameters": [request_id_param()],
+            "post": operation(
+                "Mark the letter printed (collected); idempotent",
+                {"200": json_body(ref("LetterRequest"), "Collected", replayed)},
+                errors=("404", "409"),
+                body=ref("MarkPrinted"),
+                headers=("IdempotencyKey",),
+            ),
+        },
+        "/ratings": {
+            "post": operation(
+                "One-tap satisfaction rating (SKM scale 1-4)",
+                {"204": {"description": "Stored"}},
+                body=ref("Rating"),
+            )
+        },
+        "/heartbeat": {
+            "post": operation(
+                "Kiosk heartbeat with device states; the last one per kiosk is kept",
+                {"200": json_body(ref("HeartbeatAck"), "OK")},
+                body=ref("Heartbeat"),
+            )
+        },
+    }
+
+
+def back_office_paths() -> dict[str, Any]:
+    reason = {
+        "type": "object",
+        "required": ["reason"],
+        "properties": {"reason": {"type": "string", "minLength": 1}},
+    }
+    return {
+        "/admin/requests/{request_id}/sign": {
+            "parameters": [request_id_param()],
+            "post": operation(
+                "Back office: make and sign the letter; the request becomes ready "
+                "(reference server only)",
+                {"200": json_body(ref("LetterRequest"), "Signed")},
+                errors=("404", "409"),
+                admin=True,
+            ),
+        },
+        "/admin/requests/{request_id}/reject": {
+            "parameters": [request_id_param()],
+            "post": operation(
+                "Back office: reject the request with a reason (reference server only)",
+                {"200": json_body(ref("LetterRequest"), "Rejected")},
+                errors=("404", "409"),
+                body=reason,
+                admin=True,
+            ),
+        },
+    }
+
+
+def public_paths() -> dict[str, Any]:
+    """Outside /api/v1 and without a token: the letter's QR code and a liveness probe."""
+    root = [{"url": "/"}]
+    html = {"text/html": {"schema": {"type": "string"}}}
+    return {
+        "/verify/{request_id}": {
+            "servers": root,
+            "get": {
+                "summary": "Verification page opened by the QR code on the letter (HTML, Indonesian)",
+                "security": [],
+                "parameters": [
+                    request_id_param(),
+                    {
+                        "name": "code",
+                        "in": "query",
+                        "required": True,
+                        "description": "The request's tracking code (ddmmyy-NNN)",
+                        "schema": {"type": "string"},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "Letter number, date, subject, applicant (masked NIK), "
+                        "signer, document SHA-256 and status",
+                        "content": html,
+                    },
+                    "404": {"description": "No letter with this id and code", "content": html},
+                },
             },
         },
+        "/healthz": {
+            "servers": root,
+            "get": {
+                "summary": "Liveness probe",
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "The server runs",
+                        "content": {"text/plain": {"schema": {"const": "ok"}}},
+                    }
+                },
+            },
+        },
+    }
+
+
+def identify_body() -> dict[str, Any]:
+    return {
+        "oneOf": [ref("IdentifyByCard"), ref("IdentifyByNikPin")],
+        "discriminator": {
+            "propertyName": "method",
+            "mapping": {
+                "card": "#/components/schemas/IdentifyByCard",
+                "nik_pin": "#/components/schemas/IdentifyByNikPin",
+            },
+        },
+    }
+
+
+def pdf_answer() -> dict[str, Any]:
+    return {
+        "description": "The signed letter, byte for byte (PAdES signature embedded)",
+        "headers": {
+            "X-Document-SHA256": {
+                "schema": {"type": "string", "pattern": m.SHA256_PATTERN},
+                "description": "Lower-case hex SHA-256 of the body",
+            },
+            "Content-Length": {"schema": {"type": "integer", "minimum": 1}},
+        },
+        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+    }
+
+
+def parameters() -> dict[str, Any]:
+    def header(
+        name: str, description: str, required: bool, schema: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "name": name,
+            "in": "header",
+            "required": required,
+            "schema": schema,
+            "description": description,
+        }
+
+    text = {"type": "string"}
+    return {
+        "SessionToken": header(
+            "X-Session-Token", "The resident's session from /identify", True, text
+        ),
+        "IdempotencyKey": header(
+            "Idempotency-Key",
+            "Unique per intended action (a UUID); a retry of the same action reuses it",
+            True,
+            {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
+        ),
+        "IfNoneMatch": header(
+            "If-None-Match", "The catalogue version the kiosk has, quoted", False, text
+        ),
+    }
+
+
+def headers() -> dict[str, Any]:
+    return {
+        "ETag": {"description": "The catalogue version, quoted", "schema": {"type": "string"}},
+        "IdempotentReplayed": {
+            "description": "Present (true) when the answer replays an earlier one",
+            "schema": {"type": "string", "const": "true"},
+        },
+        "RetryAfter": {
+            "description": "Seconds until the NIK may be tried again",
+            "schema": {"type": "integer", "minimum": 1},
+        },
+        "WWWAuthenticate": {"description": "Bearer", "schema": {"type": "string"}},
     }
 
 

@@ -53,6 +53,9 @@ def mask_nik(nik: str) -> str:
     return nik[:4] + "•" * 8 + nik[-4:]
 
 
+_NO_SALT = "00" * 16
+
+
 def _pin_hash(salt: str, pin: str) -> str:
     return hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt), 20_000).hex()
 
@@ -155,7 +158,10 @@ class Store:
                 if left.total_seconds() > 0:
                     return None, max(1, int(left.total_seconds()))
             row = db.execute("SELECT * FROM residents WHERE nik = ?", (nik,)).fetchone()
-            if row and secrets.compare_digest(_pin_hash(row["pin_salt"], pin), row["pin_hash"]):
+            # An unknown NIK costs the same hashing as a known one: the answer time must not
+            # tell which NIKs are registered.
+            salt, expected = (row["pin_salt"], row["pin_hash"]) if row else (_NO_SALT, "")
+            if secrets.compare_digest(_pin_hash(salt, pin), expected) and row:
                 db.execute("DELETE FROM pin_failures WHERE nik = ?", (nik,))
                 return _resident(row), None
             count = (failure["count"] if failure and not failure["locked_until"] else 0) + 1
@@ -274,6 +280,14 @@ class Store:
                 "UPDATE requests SET status = ?, reject_reason = COALESCE(?, reject_reason), updated_at = ?"
                 " WHERE id = ?",
                 (status, reject_reason, now().isoformat(), request_id),
+            )
+
+    def mark_collected(self, request_id: str) -> None:
+        """ready -> collected; nothing happens in any other state."""
+        with self._db() as db:
+            db.execute(
+                "UPDATE requests SET status = 'collected', updated_at = ? WHERE id = ? AND status = 'ready'",
+                (now().isoformat(), request_id),
             )
 
     def next_letter_number(self, year: int) -> int:

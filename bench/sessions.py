@@ -20,11 +20,33 @@ import tempfile
 import time
 from pathlib import Path
 
+from kiosk.config import KioskSettings, load_config_text
 from kiosk.flow import Screen
 from kiosk.flow import events as ev
-from kiosk.runtime import KioskRuntime, demo_settings
+from kiosk.runtime import KioskRuntime
 
 SITI_UID = "04A3B2C1D0E1F2"
+
+
+def bench_settings(state: Path) -> KioskSettings:
+    """The demo's devices and embedded backend, minus the simulated A4 page delay."""
+    text = f"""
+[kiosk]
+state_dir = "{state.as_posix()}"
+fullscreen = false
+[backend]
+embedded = true
+embedded_auto_sign_s = 0
+[devices.receipt_printer]
+type = "escpos"
+transport = {{ type = "simulated" }}
+[devices.document_printer]
+type = "simulated"
+print_delay_s = 0
+[devices.card_reader]
+type = "simulated"
+"""
+    return load_config_text(text, source="<bench>", base_dir=state)
 
 
 def rss_mib() -> float:
@@ -66,7 +88,7 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=1000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as state:
-        settings = demo_settings(Path(state), auto_sign_s=0.0)
+        settings = bench_settings(Path(state))
         inbox: queue.Queue = queue.Queue()
         runtime = KioskRuntime(settings, inbox.put)
         runtime.start()
@@ -79,13 +101,18 @@ def main() -> int:
         gc.collect()
         after_warmup = rss_mib()
         started = time.perf_counter()
-        for _ in range(args.sessions):
+        step = max(1, args.sessions // 8)
+        for n in range(1, args.sessions + 1):
             driver.session()
+            if n % step == 0:
+                gc.collect()
+                print(f"  after {n:5d} sessions: RSS {rss_mib():.1f} MiB", flush=True)
         elapsed = time.perf_counter() - started
         gc.collect()
         at_end = rss_mib()
         runtime.shutdown()
     print(f"{args.sessions} sessions after {warmup} warm-up sessions (runtime + embedded server):")
+    print("  (the trend above tells a leak, which keeps climbing, from caches filling up)")
     print(
         f"  RSS after warm-up {after_warmup:.1f} MiB, at end {at_end:.1f} MiB, "
         f"growth {at_end - after_warmup:+.1f} MiB"

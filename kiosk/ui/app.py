@@ -1,21 +1,27 @@
-"""Start the kiosk's window: the attract screen first, everything heavy after it."""
+"""Start the kiosk's window: the attract screen first, everything heavy after it.
+
+Nothing here imports the flow, the runtime or the device drivers at load time: the first
+frame needs only Qt and the QML files. The runtime is built on a worker thread once that
+frame is on screen (see KioskBridge.begin).
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QtMsgType, QUrl, qInstallMessageHandler
+import shiboken6
+from PySide6.QtCore import QTimer, QtMsgType, QUrl, qInstallMessageHandler
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow
 
-from kiosk.runtime import KioskRuntime
-from kiosk.ui.bridge import KioskBridge
+from kiosk.ui.bridge import KioskBridge, Post, Runtime, RuntimeLoader
 
 if TYPE_CHECKING:
     from kiosk.config import KioskSettings
@@ -24,10 +30,42 @@ log = logging.getLogger(__name__)
 
 QML_DIR = Path(__file__).parent / "qml"
 STARTUP_MARK = "apm-kiosk: attract screen shown"
+EXIT_QML_FAILED = 3
+EXIT_RUNTIME_FAILED = 4
+
+
+class QmlLoadError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """What the window needs to know before its first frame (no runtime needed)."""
+
+    width: int = 1280
+    height: int = 800
+    fullscreen: bool = False
+    language: str = "id"
+
+    @classmethod
+    def from_settings(cls, settings: KioskSettings) -> WindowSpec:
+        k = settings.kiosk
+        return cls(k.screen_width, k.screen_height, k.fullscreen, k.language)
+
+
+def runtime_loader(settings: KioskSettings) -> RuntimeLoader:
+    """Builds the real runtime; runs on the bridge's loader thread, not the GUI thread."""
+
+    def load(post: Post) -> Runtime:
+        from kiosk.runtime import KioskRuntime
+
+        return KioskRuntime(settings, post)
+
+    return load
 
 
 class QmlProblems:
-    """Collects QML warnings and errors (logged; tests turn them into failures)."""
+    """Collects Qt/QML warnings and errors so they are logged (and can fail a session)."""
 
     def __init__(self) -> None:
         self.messages: list[str] = []
@@ -43,57 +81,86 @@ class QmlProblems:
 class KioskWindow:
     """The bridge, the QML engine and the window, built the same way for kiosk and demo."""
 
-    def __init__(
-        self, settings: KioskSettings, runtime_factory: Callable[..., KioskRuntime] | None = None
-    ):
-        self.settings = settings
-        factory = runtime_factory or (lambda post: KioskRuntime(settings, post))
-        self.bridge = KioskBridge(factory, settings.kiosk.language)
+    def __init__(self, spec: WindowSpec, load_runtime: RuntimeLoader) -> None:
+        self.spec = spec
+        self.bridge = KioskBridge(load_runtime, spec.language)
         self.engine = QQmlApplicationEngine()
         context = self.engine.rootContext()
         context.setContextProperty("kiosk", self.bridge)
-        context.setContextProperty("kioskWidth", settings.kiosk.screen_width)
-        context.setContextProperty("kioskHeight", settings.kiosk.screen_height)
-        context.setContextProperty("kioskFullscreen", settings.kiosk.fullscreen)
+        context.setContextProperty("kioskWidth", spec.width)
+        context.setContextProperty("kioskHeight", spec.height)
+        context.setContextProperty("kioskFullscreen", spec.fullscreen)
         self.engine.load(QUrl.fromLocalFile(str(QML_DIR / "Main.qml")))
         roots = self.engine.rootObjects()
         if not roots or not isinstance(roots[0], QQuickWindow):
-            raise RuntimeError("the kiosk screen (Main.qml) could not be loaded")
+            raise QmlLoadError(f"the kiosk screen could not be loaded from {QML_DIR / 'Main.qml'}")
         self.window: QQuickWindow = roots[0]
         self._first_frame_done = False
-        self.window.frameSwapped.connect(self._on_frame)
+        self.window.frameSwapped.connect(self._on_first_frame)
 
-    def root(self) -> QObject:
-        return self.window
+    @classmethod
+    def for_settings(cls, settings: KioskSettings) -> KioskWindow:
+        return cls(WindowSpec.from_settings(settings), runtime_loader(settings))
 
-    def _on_frame(self) -> None:
+    @property
+    def runtime(self) -> Any:
+        """The runtime once loaded (None before): tests and the demo reach devices here."""
+        return self.bridge.runtime
+
+    def _on_first_frame(self) -> None:
         if self._first_frame_done:
             return
         self._first_frame_done = True
         if os.environ.get("APM_KIOSK_STARTUP_MARK") == "1":
             print(STARTUP_MARK, flush=True)
-        # Only now: devices, the backend client (requests), the embedded server.
-        self.bridge.start()
+        # Only now: the flow, devices, the backend client (requests), the embedded server.
+        self.bridge.begin()
 
     def close(self) -> None:
         self.bridge.shutdown()
         self.window.close()
+        # The QML goes before the bridge it binds to, or its bindings see a null `kiosk`.
+        if shiboken6.isValid(self.engine):
+            shiboken6.delete(self.engine)
 
 
 def make_app() -> tuple[QGuiApplication, QmlProblems]:
-    app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
+    existing = QGuiApplication.instance()
+    app = existing if isinstance(existing, QGuiApplication) else QGuiApplication(sys.argv[:1])
     app.setApplicationName("apm-kiosk")
     problems = QmlProblems()
     qInstallMessageHandler(problems)
-    return app, problems  # type: ignore[return-value]
+    return app, problems
+
+
+def quit_on_signals(app: QGuiApplication) -> QTimer:
+    """SIGTERM (systemd) and Ctrl+C end the event loop, so devices are closed cleanly.
+
+    Python runs signal handlers only between bytecodes, never inside Qt's C++ event loop;
+    the idle timer gives it that chance twice a second. Keep the returned timer alive.
+    """
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: app.quit())
+    wake = QTimer()
+    wake.setInterval(500)
+    wake.timeout.connect(lambda: None)
+    wake.start()
+    return wake
 
 
 def run_kiosk(settings: KioskSettings) -> int:
     app, _problems = make_app()
+    _wake = quit_on_signals(app)
     try:
-        kiosk = KioskWindow(settings)
-    except RuntimeError as exc:
+        kiosk = KioskWindow.for_settings(settings)
+    except QmlLoadError as exc:
         print(f"apm-kiosk: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_QML_FAILED
+
+    def runtime_failed(reason: str) -> None:
+        print(f"apm-kiosk: the kiosk could not start: {reason}", file=sys.stderr)
+        app.exit(EXIT_RUNTIME_FAILED)
+
+    kiosk.bridge.runtimeFailed.connect(runtime_failed)
     app.aboutToQuit.connect(kiosk.close)
     return app.exec()

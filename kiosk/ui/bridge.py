@@ -1,60 +1,187 @@
 """The one object the QML talks to: a view model to render, slots for intents.
 
-Events from worker and device threads arrive through a queued signal, so the flow is only
-ever touched on the GUI thread; each dispatch is pure Python and returns at once.
+Start-up is split so the attract screen shows before anything heavy is imported: the
+bridge starts with a placeholder view model (the attract screen, "not ready yet"), and
+`begin()` builds the runtime on a worker thread (that is where the flow, pydantic, the
+device drivers and `requests` get imported). The finished runtime is handed back to the
+GUI thread through a queued signal, like every event from worker and device threads, so
+the flow is only ever touched on the GUI thread and each dispatch returns at once.
+
+This module deliberately imports nothing from kiosk.flow or kiosk.runtime at load time.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+import threading
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any, Protocol
 
 from PySide6.QtCore import Property, QObject, Qt, QTimer, Signal, Slot
 
-from kiosk.flow import events as ev
-from kiosk.runtime import KioskRuntime
-
 log = logging.getLogger(__name__)
+
+Post = Callable[[Any], None]
+EventBuilder = Callable[[ModuleType], Any]  # kiosk.flow.events -> an event
+
+TICK_MS = 1000
+MAX_PENDING_INTENTS = 8  # taps made while the runtime is still loading (a few at most)
+NOTICE_CHOICES = ("retry", "home", "continue")
+
+
+class Runtime(Protocol):
+    """What the bridge needs from kiosk.runtime.KioskRuntime (tests use stand-ins)."""
+
+    devices: dict[str, Any]
+
+    def start(self) -> None: ...
+    def dispatch(self, event: Any) -> None: ...
+    def view(self, lang: str = "id") -> dict[str, Any]: ...
+    def shutdown(self) -> None: ...
+
+
+RuntimeLoader = Callable[[Post], Runtime]
+
+
+def placeholder_view(lang: str) -> dict[str, Any]:
+    """The attract screen while the runtime loads: the same keys as kiosk.flow.view."""
+    return {
+        "screen": "attract",
+        "lang": lang,
+        "ready": False,
+        "offline": False,
+        "village": None,
+        "banner": "",
+        "idleLeft": -1,
+        "resident": None,
+        "identifyError": "",
+        "services": [],
+        "readyRequests": [],
+        "service": None,
+        "fields": [],
+        "summary": [],
+        "request": None,
+        "printStep": "",
+        "notice": None,
+        "receiptProblem": "",
+        "rating": 0,
+    }
 
 
 class KioskBridge(QObject):
     vmChanged = Signal()
-    _posted = Signal(object)  # from any thread; delivered on the GUI thread
+    runtimeReady = Signal()  # the runtime is attached and started (GUI thread)
+    runtimeFailed = Signal(str)  # it could not be built: the kiosk cannot work
+    _posted = Signal(object)  # events from any thread; delivered on the GUI thread
+    _loaded = Signal(object)  # the runtime, or the exception that stopped it
 
-    def __init__(self, runtime_factory: Any, lang: str = "id", parent: QObject | None = None):
+    def __init__(
+        self, load_runtime: RuntimeLoader, lang: str = "id", parent: QObject | None = None
+    ):
         super().__init__(parent)
         self._lang = lang
+        self._load_runtime = load_runtime
+        self.runtime: Runtime | None = None
+        self._events: ModuleType | None = None
+        self._pending: list[EventBuilder] = []
+        self._loader: threading.Thread | None = None
+        self._closed = False
+        self._vm: dict[str, Any] = placeholder_view(lang)
         self._posted.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
-        self.runtime: KioskRuntime = runtime_factory(self._posted.emit)
-        self._vm: dict[str, Any] = self.runtime.view(lang)
+        self._loaded.connect(self._attach, Qt.ConnectionType.QueuedConnection)
         self._ticker = QTimer(self)
-        self._ticker.setInterval(1000)
-        self._ticker.timeout.connect(lambda: self.dispatch(ev.Tick()))
+        self._ticker.setInterval(TICK_MS)
+        self._ticker.timeout.connect(self._tick)
 
-    def start(self) -> None:
-        """Begin the background work (devices, catalogue): call after the first frame."""
-        self.runtime.start()
+    # --- life cycle -------------------------------------------------------------------
+
+    def begin(self) -> None:
+        """Build and start the runtime in the background: call after the first frame."""
+        if self._loader is not None:
+            return
+        self._loader = threading.Thread(target=self._build, name="runtime-loader", daemon=True)
+        self._loader.start()
+
+    def _build(self) -> None:
+        try:
+            runtime = self._load_runtime(self._posted.emit)
+            # Imported here, off the GUI thread; the GUI thread then finds it loaded.
+            from kiosk.flow import events
+
+            self._events = events
+            self._loaded.emit(runtime)
+        except Exception as error:  # a broken configuration or driver: say so, do not hang
+            log.exception("the kiosk runtime could not be started")
+            self._loaded.emit(error)
+
+    @Slot(object)
+    def _attach(self, loaded: object) -> None:
+        if isinstance(loaded, Exception):
+            self.runtimeFailed.emit(f"{type(loaded).__name__}: {loaded}")
+            return
+        runtime: Runtime = loaded  # type: ignore[assignment]
+        if self._closed:
+            runtime.shutdown()
+            return
+        try:
+            runtime.start()
+        except Exception as error:  # start() only schedules work; a failure here is fatal
+            log.exception("the kiosk runtime could not be started")
+            runtime.shutdown()
+            self.runtimeFailed.emit(f"{type(error).__name__}: {error}")
+            return
+        self.runtime = runtime
         self._ticker.start()
+        pending, self._pending = self._pending, []
+        for build in pending:
+            self._send(build)
+        self._refresh()
+        self.runtimeReady.emit()
 
     def shutdown(self) -> None:
+        self._closed = True
         self._ticker.stop()
-        self.runtime.shutdown()
+        if self._loader is not None:
+            self._loader.join(timeout=10)
+        if self.runtime is not None:
+            self.runtime.shutdown()
+            self.runtime = None
 
-    def dispatch(self, event: ev.Event) -> None:
+    # --- events -------------------------------------------------------------------------
+
+    def dispatch(self, event: Any) -> None:
+        """Hand one event to the runtime (GUI thread), then refresh the view model."""
+        if self.runtime is None:
+            return
         try:
             self.runtime.dispatch(event)
         except Exception:  # a bug must not freeze the screen: log it, keep rendering
             log.exception("handling %s failed", type(event).__name__)
         self._refresh()
 
+    def _send(self, build: EventBuilder) -> None:
+        """Send an intent now, or keep it until the runtime has loaded."""
+        if self.runtime is None or self._events is None:
+            if len(self._pending) < MAX_PENDING_INTENTS:
+                self._pending.append(build)
+            return
+        self.dispatch(build(self._events))
+
+    def _tick(self) -> None:
+        if self._events is not None:
+            self.dispatch(self._events.Tick())
+
     def _refresh(self) -> None:
+        if self.runtime is None:
+            return
         vm = self.runtime.view(self._lang)
         if vm != self._vm:
             self._vm = vm
             self.vmChanged.emit()
 
     @Slot(object)
-    def _deliver(self, event: ev.Event) -> None:
+    def _deliver(self, event: object) -> None:
         self.dispatch(event)
 
     def view_model(self) -> dict[str, Any]:
@@ -63,71 +190,70 @@ class KioskBridge(QObject):
 
     vm = Property("QVariantMap", view_model, notify=vmChanged)  # type: ignore[arg-type]
 
-    # --- intents ------------------------------------------------------------------------
+    # --- intents (called from QML) --------------------------------------------------------
 
     @Slot()
-    def start_session(self) -> None:
-        self.dispatch(ev.Start())
+    def start(self) -> None:
+        self._send(lambda ev: ev.Start())
 
     @Slot(str, str)
     def submitNikPin(self, nik: str, pin: str) -> None:
-        self.dispatch(ev.SubmitNikPin(nik, pin))
+        self._send(lambda ev: ev.SubmitNikPin(nik, pin))
 
     @Slot(str)
     def chooseService(self, code: str) -> None:
-        self.dispatch(ev.ChooseService(code))
+        self._send(lambda ev: ev.ChooseService(code))
 
     @Slot(str)
     def printReady(self, request_id: str) -> None:
-        self.dispatch(ev.PrintReady(request_id))
+        self._send(lambda ev: ev.PrintReady(request_id))
 
     @Slot(str, str)
     def setField(self, name: str, value: str) -> None:
-        self.dispatch(ev.SetField(name, value))
+        self._send(lambda ev: ev.SetField(name, value))
 
     @Slot()
     def next(self) -> None:
-        self.dispatch(ev.Next())
+        self._send(lambda ev: ev.Next())
 
     @Slot()
     def back(self) -> None:
-        self.dispatch(ev.Back())
+        self._send(lambda ev: ev.Back())
 
     @Slot()
     def confirm(self) -> None:
-        self.dispatch(ev.Confirm())
+        self._send(lambda ev: ev.Confirm())
 
     @Slot()
     def finishLater(self) -> None:
-        self.dispatch(ev.FinishLater())
+        self._send(lambda ev: ev.FinishLater())
 
     @Slot(int)
     def rate(self, score: int) -> None:
-        self.dispatch(ev.Rate(score))
+        self._send(lambda ev: ev.Rate(score))
 
     @Slot()
     def finish(self) -> None:
-        self.dispatch(ev.Finish())
+        self._send(lambda ev: ev.Finish())
 
     @Slot()
     def home(self) -> None:
-        self.dispatch(ev.Home())
+        self._send(lambda ev: ev.Home())
 
     @Slot(str)
     def answerNotice(self, choice: str) -> None:
-        try:
-            answer = ev.NoticeChoice(choice)
-        except ValueError:
+        if choice not in NOTICE_CHOICES:
             log.warning("unknown notice choice %r from the UI", choice)
             return
-        self.dispatch(ev.AnswerNotice(answer))
+        self._send(lambda ev: ev.AnswerNotice(ev.NoticeChoice(choice)))
 
     @Slot()
     def stillHere(self) -> None:
-        self.dispatch(ev.StillHere())
+        if self.runtime is not None:  # nothing to keep alive before the flow exists
+            self._send(lambda ev: ev.StillHere())
 
     @Slot(str)
     def setLanguage(self, lang: str) -> None:
-        if lang in ("id", "en"):
+        if lang in ("id", "en") and lang != self._lang:
             self._lang = lang
             self._refresh()

@@ -16,19 +16,30 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QPointF, Qt, QTimer, QUrl, Slot
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickItem
 
-from kiosk.demo.script import DEFAULT_SCRIPT, ScriptError, Step, load_script
-from kiosk.runtime import demo_settings
-from kiosk.ui.app import QML_DIR, KioskWindow, make_app
+from kiosk.ui.app import (
+    EXIT_RUNTIME_FAILED,
+    QML_DIR,
+    KioskWindow,
+    WindowSpec,
+    make_app,
+    quit_on_signals,
+)
+from kiosk.ui.bridge import Post, Runtime
+
+if TYPE_CHECKING:
+    from kiosk.demo.script import Step
 
 log = logging.getLogger(__name__)
 
+DEMO_WIDTH, DEMO_HEIGHT = 1280, 800
+EXIT_BAD_SCRIPT = 2
 DEMO_CARDS = [
     ("Siti Rahayu", "04A3B2C1D0E1F2"),
     ("Budi Santoso", "5A3C9E01"),
@@ -36,38 +47,62 @@ DEMO_CARDS = [
 ]
 
 
+def demo_runtime_loader(state_dir: Path, backend_url: str | None) -> Callable[[Post], Runtime]:
+    """Builds the demo's runtime on the bridge's loader thread (heavy imports happen there)."""
+
+    def load(post: Post) -> Runtime:
+        from kiosk.runtime import KioskRuntime, demo_settings
+
+        settings = demo_settings(
+            state_dir, width=DEMO_WIDTH, height=DEMO_HEIGHT, backend_url=backend_url
+        )
+        return KioskRuntime(settings, post)
+
+    return load
+
+
 def run_demo(args: argparse.Namespace) -> int:
     autoplay = bool(getattr(args, "autoplay", False))
     steps: list[Step] = []
     if autoplay:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before the application exists
-        script = Path(args.script) if getattr(args, "script", None) else DEFAULT_SCRIPT
         try:
-            steps = load_script(script)
-        except ScriptError as exc:
+            steps = read_script(getattr(args, "script", None))
+        except ValueError as exc:
             print(f"apm-kiosk demo: {exc}", file=sys.stderr)
-            return 2
+            return EXIT_BAD_SCRIPT
     out = Path(args.out) if getattr(args, "out", None) else None
     with tempfile.TemporaryDirectory(prefix="apm-kiosk-demo-", ignore_cleanup_errors=True) as state:
-        settings = demo_settings(Path(state), backend_url=getattr(args, "backend_url", None))
         app, problems = make_app()
-        kiosk = KioskWindow(settings)
-        recorder = ScreenRecorder(kiosk, out / "screens") if out else None
-        keep_alive: list[object] = [recorder]
+        _wake = quit_on_signals(app)
+        loader = demo_runtime_loader(Path(state), getattr(args, "backend_url", None))
+        kiosk = KioskWindow(WindowSpec(DEMO_WIDTH, DEMO_HEIGHT), loader)
+        keep_alive: list[object] = []
+
+        def runtime_failed(reason: str) -> None:
+            print(f"apm-kiosk demo: the kiosk could not start: {reason}", file=sys.stderr)
+            app.exit(EXIT_RUNTIME_FAILED)
+
+        kiosk.bridge.runtimeFailed.connect(runtime_failed)
+        recorder = ScreenRecorder(kiosk, out / "screens") if out and autoplay else None
         if getattr(args, "exit_after_start", False):
             kiosk.window.frameSwapped.connect(lambda: QTimer.singleShot(0, app.quit))
         elif autoplay:
-            runner = Autoplay(kiosk, steps, finished=app.exit)
+            runner = Autoplay(kiosk, steps, recorder, finished=app.exit)
             keep_alive.append(runner)
-            QTimer.singleShot(0, runner.begin)
+            kiosk.bridge.runtimeReady.connect(runner.begin)
         else:
-            keep_alive.append(DeveloperPanel(kiosk))
+            panel = DeveloperPanel(kiosk)
+            keep_alive.append(panel)
+            app.aboutToQuit.connect(panel.close)
         code = app.exec()
+        if autoplay and not ran_to_the_end(keep_alive):
+            code = code or 1
         if autoplay and code == 0 and problems.messages:
             # A QML warning is a bug in a screen: the scripted session must not pass.
             print("autoplay: QML warnings: " + " | ".join(problems.messages[:5]), file=sys.stderr)
             code = 1
-        if out is not None:
+        if out is not None and kiosk.runtime is not None:
             written = write_printed(kiosk, out / "printed")
             # The embedded server's demo CA, so the letter can be validated afterwards.
             for ca in Path(state).rglob("ca.pem"):
@@ -82,26 +117,48 @@ def run_demo(args: argparse.Namespace) -> int:
     return code
 
 
+def ran_to_the_end(keep_alive: list[object]) -> bool:
+    """True when the autoplay ran to its end (pass or fail), not stopped from outside."""
+    runner = next((o for o in keep_alive if isinstance(o, Autoplay)), None)
+    if runner is None or runner.result is not None:
+        return True
+    print("autoplay: stopped before the script finished", file=sys.stderr)
+    return False
+
+
+def read_script(path: str | None) -> list[Step]:
+    """The autoplay steps, checked before anything runs (ValueError says what is wrong)."""
+    from kiosk.demo.script import DEFAULT_SCRIPT, ScriptError, load_script
+
+    try:
+        return load_script(Path(path) if path else DEFAULT_SCRIPT)
+    except ScriptError as exc:
+        raise ValueError(str(exc)) from None
+
+
 class ScreenRecorder:
-    """Saves the window as NN-<screen>.png each time the screen changes."""
+    """Saves the window as NN-<screen>.png each time the screen changes, once started.
+
+    The grab happens in the vmChanged handler, after the QML bindings (connected first)
+    have already swapped the screen; grabWindow renders that new scene synchronously.
+    """
 
     def __init__(self, kiosk: KioskWindow, folder: Path) -> None:
         self.kiosk, self.folder = kiosk, folder
         folder.mkdir(parents=True, exist_ok=True)
         self.count = 0
         self._last = ""
-        self._first_frame = False
+        self._recording = False
         kiosk.bridge.vmChanged.connect(self._maybe_record)
-        kiosk.window.frameSwapped.connect(self._on_first_frame)
 
-    def _on_first_frame(self) -> None:
-        if not self._first_frame:
-            self._first_frame = True
-            self._maybe_record()
+    def start(self) -> None:
+        """Record from now on, starting with the screen shown right now."""
+        self._recording = True
+        self._maybe_record()
 
     def _maybe_record(self) -> None:
         screen = self.kiosk.bridge.view_model().get("screen", "")
-        if screen == self._last or not self._first_frame:
+        if not self._recording or screen == self._last:
             return
         self._last = screen
         self.count += 1
@@ -115,11 +172,11 @@ def write_printed(kiosk: KioskWindow, folder: Path) -> int:
 
     folder.mkdir(parents=True, exist_ok=True)
     written = 0
-    document_printer = kiosk.bridge.runtime.devices["document_printer"]
+    document_printer = kiosk.runtime.devices["document_printer"]
     for n, item in enumerate(_printed(document_printer), start=1):
         (folder / f"{n:02d}-letter.pdf").write_bytes(item.data)
         written += 1
-    receipt_printer = kiosk.bridge.runtime.devices["receipt_printer"]
+    receipt_printer = kiosk.runtime.devices["receipt_printer"]
     for n, item in enumerate(_printed(receipt_printer), start=1):
         (folder / f"{n:02d}-receipt.escpos").write_bytes(item.data)
         (folder / f"{n:02d}-receipt.txt").write_text(decode_escpos(item.data), encoding="utf-8")
@@ -137,17 +194,30 @@ class Autoplay(QObject):
 
     POLL_MS = 50
 
-    def __init__(self, kiosk: KioskWindow, steps: list[Step], finished: Callable[[int], None]):
+    READY_TIMEOUT_S = 60.0
+    SETTLE_MS = 150  # after a press or typing, let the flow answer before the next step
+
+    def __init__(
+        self,
+        kiosk: KioskWindow,
+        steps: list[Step],
+        recorder: ScreenRecorder | None,
+        finished: Callable[[int], None],
+    ):
         super().__init__()
-        self.kiosk, self.steps, self.finished = kiosk, steps, finished
+        self.kiosk, self.steps, self.recorder = kiosk, steps, recorder
+        self._finished = finished
+        self.result: int | None = None  # the exit code, once the script has ended
         self._index = 0
         self._deadline = 0.0
+
+    def finished(self, code: int) -> None:
+        self.result = code
+        self._finished(code)
 
     @property
     def vm(self) -> dict[str, Any]:
         return self.kiosk.bridge.view_model()
-
-    READY_TIMEOUT_S = 60.0
 
     @Slot()
     def begin(self) -> None:
@@ -156,8 +226,10 @@ class Autoplay(QObject):
         self._await_ready()
 
     def _await_ready(self) -> None:
-        reader = self.kiosk.bridge.runtime.devices["card_reader"]
+        reader = self.kiosk.runtime.devices["card_reader"]
         if self.vm.get("ready") and reader.lifecycle.value == "enabled":
+            if self.recorder is not None:
+                self.recorder.start()  # the attract screen as a citizen finds it
             self._next()
         elif time.monotonic() > self._deadline:
             print(
@@ -196,13 +268,13 @@ class Autoplay(QObject):
 
     def _perform(self, step: Step) -> int:
         """Do the step's action; returns milliseconds to wait before the next step."""
-        devices = self.kiosk.bridge.runtime.devices
+        devices = self.kiosk.runtime.devices
         if step.action == "tap_card":
-            devices["card_reader"].simulator.tap(step.args["uid"])  # type: ignore[attr-defined]
+            devices["card_reader"].simulator.tap(step.args["uid"])
         elif step.action == "remove_card":
-            devices["card_reader"].simulator.remove()  # type: ignore[attr-defined]
+            devices["card_reader"].simulator.remove()
         elif step.action == "fault":
-            simulator = devices[step.args["device"]].simulator  # type: ignore[attr-defined]
+            simulator = devices[step.args["device"]].simulator
             try:
                 if step.args.get("active", True):
                     simulator.inject(step.args["fault"])
@@ -213,10 +285,10 @@ class Autoplay(QObject):
         elif step.action == "press":
             self._press(step.args["target"])
         elif step.action == "type":
-            self._item(step.args["target"]).setProperty("text", step.args["text"])
+            self._type(step.args["target"], step.args["text"])
         elif step.action == "wait":
             return int(step.args["seconds"] * 1000)
-        return 150 if step.action in ("press", "type") else 0
+        return self.SETTLE_MS if step.action in ("press", "type") else 0
 
     def _item(self, name: str) -> QQuickItem:
         candidates = [
@@ -236,6 +308,12 @@ class Autoplay(QObject):
         QTest.mouseClick(
             self.kiosk.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre
         )
+
+    def _type(self, name: str, text: str) -> None:
+        """Focus the field as a tap would (the on-screen keyboard opens), then fill it."""
+        item = self._item(name)
+        item.forceActiveFocus()
+        item.setProperty("text", text)
 
     def _where(self) -> str:
         screen = self.vm.get("screen", "?")
@@ -271,27 +349,37 @@ class DeveloperPanel(QObject):
         self.engine = QQmlApplicationEngine()
         context = self.engine.rootContext()
         context.setContextProperty("devpanel", self)
+        context.setContextProperty("kiosk", kiosk.bridge)  # to show the current screen
         context.setContextProperty("demoCards", [{"name": n, "uid": u} for n, u in DEMO_CARDS])
         self.engine.load(QUrl.fromLocalFile(str(QML_DIR / "DevPanel.qml")))
 
+    def close(self) -> None:
+        """Before the kiosk closes: the panel's QML binds to the kiosk's bridge."""
+        if shiboken6.isValid(self.engine):
+            shiboken6.delete(self.engine)
+
     def _simulator(self, role: str) -> Any:
-        return getattr(self.kiosk.bridge.runtime.devices[role], "simulator", None)
+        runtime = self.kiosk.runtime
+        if runtime is None:  # still loading: the panel's buttons do nothing yet
+            return None
+        return getattr(runtime.devices[role], "simulator", None)
 
     @Slot(str)
     def tap(self, uid: str) -> None:
-        self._simulator("card_reader").tap(uid)
+        if simulator := self._simulator("card_reader"):
+            simulator.tap(uid)
 
     @Slot()
     def removeCard(self) -> None:
-        self._simulator("card_reader").remove()
+        if simulator := self._simulator("card_reader"):
+            simulator.remove()
 
     @Slot(str, str, bool)
     def setFault(self, role: str, fault: str, active: bool) -> None:
         simulator = self._simulator(role)
+        if simulator is None:
+            return
         try:
             (simulator.inject if active else simulator.clear)(fault)
         except ValueError as exc:
             log.warning("fault %s on %s: %s", fault, role, exc)
-
-
-__all__ = ["QGuiApplication", "run_demo"]

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from apm_server.signing import validate_signed_pdf
-from kiosk.demo.script import DEFAULT_SCRIPT, ScriptError, load_script, parse_script
 
 pytestmark = pytest.mark.qt
 
@@ -77,16 +76,15 @@ def test_a_bad_script_is_refused_before_anything_runs(tmp_path: Path):
     assert "step 1: press needs 'target'" in result.stderr
 
 
-def test_script_parsing():
-    assert load_script(DEFAULT_SCRIPT)[1].args == {"uid": "04A3B2C1D0E1F2"}
-    with pytest.raises(ScriptError, match="unknown screen 'lobby'"):
-        parse_script({"step": [{"expect": "lobby"}]})
-    with pytest.raises(ScriptError, match="exactly one of 'do' and 'expect'"):
-        parse_script({"step": [{"do": "wait", "expect": "done", "seconds": 1}]})
-    with pytest.raises(ScriptError, match="unknown device 'fax'"):
-        parse_script({"step": [{"do": "fault", "device": "fax", "fault": "paper_out"}]})
-    assert parse_script({"step": [{"do": "wait", "seconds": 2}]})[0].args == {"seconds": 2.0}
-
-
 def test_validate_signed_pdf_rejects_garbage():
     assert not validate_signed_pdf(b"not a pdf", b"not a pem").ok
+
+
+def test_printer_fault_shows_a_notice_and_retry_prints_after_it_is_fixed(tmp_path: Path):
+    script = Path(__file__).with_name("printer_fault_session.toml")
+    result = demo("--autoplay", "--out", str(tmp_path), "--script", str(script))
+    assert result.returncode == 0, result.stderr
+    visited = [p.stem.split("-", 1)[1] for p in sorted((tmp_path / "screens").glob("*.png"))]
+    assert visited[visited.index("notice") + 1 :][:2] == ["printing", "done"]
+    [letter] = (tmp_path / "printed").glob("*-letter.pdf")
+    assert letter.read_bytes().startswith(b"%PDF-")

@@ -9,65 +9,26 @@ import socket
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtQuick import QQuickItem
 
 from kiosk.config import load_config_text
 from kiosk.runtime import demo_settings
 from kiosk.ui.app import KioskWindow
+from tests.ui.helpers import click, find, screen_is, texts
 
 pytestmark = pytest.mark.qt
 
 SITI_UID = "04A3B2C1D0E1F2"
 
 
-def items(root: QQuickItem) -> list[QQuickItem]:
-    found, pending = [], [root]
-    while pending:
-        item = pending.pop()
-        found.append(item)
-        pending.extend(item.childItems())
-    return found
-
-
-def find(kiosk: KioskWindow, name: str) -> QQuickItem:
-    matches = [
-        i for i in items(kiosk.window.contentItem()) if i.objectName() == name and i.isVisible()
-    ]
-    assert matches, f"no visible item {name!r} on screen {kiosk.bridge.vm['screen']!r}"
-    return matches[0]
-
-
-def texts(kiosk: KioskWindow) -> str:
-    """All the text on screen, as a citizen would read it."""
-    return " | ".join(
-        str(i.property("text"))
-        for i in items(kiosk.window.contentItem())
-        if i.isVisible()
-        and i.metaObject().className().startswith("QQuickText")
-        and i.property("text")
-    )
-
-
-def click(qtbot, kiosk: KioskWindow, name: str) -> None:
-    item = find(kiosk, name)
-    centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2)).toPoint()
-    qtbot.mouseClick(kiosk.window, Qt.MouseButton.LeftButton, pos=centre)
-
-
 @pytest.fixture
 def demo_kiosk(qtbot, tmp_path: Path):
-    kiosk = KioskWindow(demo_settings(tmp_path, auto_sign_s=0.2))
+    kiosk = KioskWindow.for_settings(demo_settings(tmp_path, auto_sign_s=0.2))
     qtbot.waitExposed(kiosk.window)
     qtbot.waitUntil(lambda: kiosk.bridge.vm["ready"], timeout=20000)
     reader = kiosk.bridge.runtime.devices["card_reader"]
     qtbot.waitUntil(lambda: reader.lifecycle.value == "enabled", timeout=10000)
     yield kiosk
     kiosk.close()
-
-
-def screen_is(kiosk: KioskWindow, screen: str):
-    return lambda: kiosk.bridge.vm["screen"] == screen
 
 
 def test_attract_shows_the_village_and_how_to_start(demo_kiosk, qtbot):
@@ -115,7 +76,6 @@ def test_form_errors_are_shown_under_the_field(demo_kiosk, qtbot):
     # Typing on the on-screen keyboard fills the field and clears its error.
     click(qtbot, demo_kiosk, "field-keperluan")
     assert find(demo_kiosk, "field-keperluan").property("activeFocus")
-    demo_kiosk.window.grabWindow().save(str(Path(demo_kiosk.settings.state_dir) / "form.png"))
     find(demo_kiosk, "field-keperluan").setProperty("text", "Melamar kerja")
     qtbot.waitUntil(lambda: "Wajib diisi" not in texts(demo_kiosk))
     click(qtbot, demo_kiosk, "nextButton")
@@ -160,7 +120,7 @@ type = "simulated"
         source="<test>",
         base_dir=tmp_path,
     )
-    kiosk = KioskWindow(settings)
+    kiosk = KioskWindow.for_settings(settings)
     try:
         qtbot.waitUntil(lambda: kiosk.bridge.vm["offline"], timeout=10000)
         qtbot.waitUntil(lambda: "tidak terhubung" in texts(kiosk))

@@ -3,7 +3,7 @@ import QtQuick.Window
 
 // Developer panel for the demo: plays the citizen's card and the technician's faults.
 Window {
-    width: 420; height: 640
+    width: 440; height: 860
     x: 40; y: 40
     visible: true
     title: "APM Kiosk: panel pengembang"
@@ -22,7 +22,13 @@ Window {
     Column {
         anchors { fill: parent; margins: 20 }
         spacing: 8
-        Text { text: "Kartu (e-KTP)"; color: "#9fb3b1"; font.pixelSize: 15; font.bold: true }
+        Text {
+            objectName: "panelStatus"
+            width: 380; wrapMode: Text.WordWrap
+            text: "Layar kios: " + kiosk.vm.screen + (kiosk.vm.ready ? "" : " (belum siap)")
+            color: "white"; font.pixelSize: 15
+        }
+        Text { text: "Kartu (e-KTP)"; color: "#9fb3b1"; font.pixelSize: 15; font.bold: true; topPadding: 8 }
         Repeater {
             model: demoCards
             PanelButton {
@@ -32,7 +38,10 @@ Window {
             }
         }
         PanelButton { text: "Angkat kartu"; onClicked: devpanel.removeCard() }
-        Text { text: "Gangguan (tekan untuk menyalakan / mematikan)"; color: "#9fb3b1"; font.pixelSize: 15; font.bold: true; topPadding: 12 }
+        Text {
+            width: 380; wrapMode: Text.WordWrap; topPadding: 12
+            text: "Gangguan (tekan untuk menyalakan / mematikan)"; color: "#9fb3b1"; font.pixelSize: 15; font.bold: true
+        }
         Repeater {
             model: [
                 { role: "document_printer", fault: "paper_out", label: "Printer surat: kertas habis" },
@@ -40,6 +49,8 @@ Window {
                 { role: "document_printer", fault: "unplugged", label: "Printer surat: dicabut" },
                 { role: "receipt_printer", fault: "paper_out", label: "Printer struk: kertas habis" },
                 { role: "receipt_printer", fault: "cover_open", label: "Printer struk: tutup terbuka" },
+                { role: "receipt_printer", fault: "unplugged", label: "Printer struk: dicabut" },
+                { role: "card_reader", fault: "unplugged", label: "Pembaca: dicabut" },
                 { role: "card_reader", fault: "card_removed_mid_read", label: "Pembaca: kartu terangkat" },
                 { role: "card_reader", fault: "random_uid", label: "Pembaca: UID acak" }
             ]

@@ -27,7 +27,7 @@ Window {
     readonly property int fontBig: 44
     readonly property int fontTitle: 34
     readonly property int fontBody: 24
-    readonly property int fontSmall: 20
+    readonly property int fontSmall: 22
 
     function screenFile(screen) {
         return "screens/" + screen.charAt(0).toUpperCase() + screen.slice(1) + "Screen.qml"

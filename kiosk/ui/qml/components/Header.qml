@@ -12,7 +12,7 @@ Rectangle {
             color: "white"; font.pixelSize: root.fontTitle - 4; font.bold: true
         }
         Text {
-            text: root.vm.resident ? root.vm.resident.name + "  ·  NIK " + root.vm.resident.nik : qsTr("Anjungan Pelayanan Mandiri")
+            text: root.vm.resident ? qsTr("%1  ·  NIK %2").arg(root.vm.resident.name).arg(root.vm.resident.nik) : qsTr("Anjungan Pelayanan Mandiri")
             color: "#d7f0ee"; font.pixelSize: root.fontSmall
         }
     }

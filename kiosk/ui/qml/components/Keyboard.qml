@@ -5,13 +5,16 @@ Rectangle {
     id: keyboard
     property Item target
     property bool shifted: true
-    height: 330
+    signal closed()
+    height: keys.implicitHeight + 16
     color: "#dde5e4"
 
     function type(key) {
         if (!target) return
         if (key === "⌫") {
             if (target.text.length > 0) target.text = target.text.slice(0, -1)
+        } else if (key === "tutup") {
+            closed()
         } else if (key === "⇧") {
             shifted = !shifted
         } else {
@@ -23,15 +26,16 @@ Rectangle {
     }
 
     Column {
+        id: keys
         anchors.centerIn: parent
-        spacing: 8
+        spacing: 6
         Repeater {
             model: [
                 ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "-"],
                 ["q", "w", "e", "r", "t", "y", "u", "i", "o", "p", "/"],
                 ["a", "s", "d", "f", "g", "h", "j", "k", "l", ",", "."],
                 ["⇧", "z", "x", "c", "v", "b", "n", "m", "⌫"],
-                ["spasi"]
+                ["spasi", "tutup"]
             ]
             Row {
                 required property var modelData
@@ -41,12 +45,15 @@ Rectangle {
                     model: parent.modelData
                     Rectangle {
                         required property string modelData
-                        width: modelData === "spasi" ? 560 : (modelData.length > 1 || modelData === "⇧" || modelData === "⌫" ? 130 : 86)
-                        height: 58; radius: 8
+                        objectName: "key-" + ({ "⇧": "shift", "⌫": "back", "spasi": "space", "tutup": "close" }[modelData] || modelData)
+                        width: modelData === "spasi" ? 560 : (modelData.length > 1 || modelData === "⇧" || modelData === "⌫" ? 180 : 86)
+                        height: 72; radius: 8
                         color: keyArea.pressed ? "#b9cfcd" : (modelData === "⇧" && keyboard.shifted ? "#cfe3e1" : "white")
                         Text {
                             anchors.centerIn: parent
-                            text: keyboard.shifted && parent.modelData.length === 1 ? parent.modelData.toUpperCase() : parent.modelData
+                            text: parent.modelData === "spasi" ? qsTr("spasi")
+                                : parent.modelData === "tutup" ? qsTr("Tutup")
+                                : keyboard.shifted ? parent.modelData.toUpperCase() : parent.modelData
                             font.pixelSize: 26; color: root.ink
                         }
                         MouseArea { id: keyArea; anchors.fill: parent; onClicked: keyboard.type(parent.modelData) }

@@ -23,7 +23,7 @@ Grid {
         Rectangle {
             required property string modelData
             objectName: "key-" + (modelData === "⌫" ? "back" : modelData)
-            width: 120; height: 68; radius: 12
+            width: 124; height: 72; radius: 12
             color: keyArea.pressed ? "#cfe3e1" : root.card
             border.color: "#b7c7c5"; border.width: 2
             Text { anchors.centerIn: parent; text: parent.modelData; font.pixelSize: 34; font.bold: true; color: root.ink }

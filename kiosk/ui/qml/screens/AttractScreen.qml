@@ -8,7 +8,7 @@ Rectangle {
     MouseArea {
         objectName: "startArea"
         anchors.fill: parent
-        onClicked: kiosk.start_session()
+        onClicked: kiosk.start()
     }
 
     Column {
@@ -43,7 +43,7 @@ Rectangle {
             width: 560; height: 110
             primary: false
             text: qsTr("Sentuh layar untuk mulai")
-            onClicked: kiosk.start_session()
+            onClicked: kiosk.start()
         }
         Text {
             width: parent.width

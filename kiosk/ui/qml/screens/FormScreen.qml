@@ -18,6 +18,9 @@ Item {
     Text {
         id: title
         x: root.gap; y: 16
+        // While typing, the room goes to the field being edited; the title returns on "Tutup".
+        height: form.editing === null ? implicitHeight : 0
+        visible: form.editing === null
         text: root.vm.service ? root.vm.service.name : ""
         font.pixelSize: root.fontTitle; font.bold: true; color: root.ink
     }
@@ -49,9 +52,11 @@ Item {
 
     Keyboard {
         id: keyboard
+        objectName: "keyboard"
         anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
         visible: form.editing !== null
         target: form.editing
+        onClosed: { form.editing.focus = false; form.editing = null }
     }
 
     component FieldRow: Column {
@@ -80,7 +85,7 @@ Item {
                 maximumLength: row.field.maxLength || 200
                 clip: true
                 Component.onCompleted: text = row.field.value || ""
-                onTextChanged: if (row.field.name) kiosk.setField(row.field.name, text)
+                onTextChanged: if (row.field.name && text !== row.field.value) kiosk.setField(row.field.name, text)
                 onActiveFocusChanged: if (activeFocus) { form.editing = input; form.reveal(row) }
             }
             MouseArea { anchors.fill: parent; onClicked: input.forceActiveFocus() }

@@ -49,7 +49,7 @@ Item {
             Keypad { target: pin.focused ? pin.input : nik.input }
             BigButton {
                 objectName: "identifyButton"
-                width: 396
+                width: 392
                 text: qsTr("Masuk")
                 onClicked: kiosk.submitNikPin(nik.input.text, pin.input.text)
             }
@@ -64,7 +64,7 @@ Item {
         property bool secret
         property alias input: field
         readonly property bool focused: field.activeFocus
-        width: 396; height: 62; radius: 10
+        width: 392; height: 72; radius: 10
         color: root.card
         border.width: field.activeFocus ? 3 : 2
         border.color: field.activeFocus ? root.primary : "#b7c7c5"
