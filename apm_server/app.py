@@ -1,7 +1,11 @@
 """The reference backend over HTTP: API v1 (see api/openapi.yaml), stdlib server only.
 
+A reference and development server for the contract, NOT a village's production letter
+system (no operator UI, demo residents, a demo CA instead of BSrE, no TLS).
+
 `start_server()` runs it in a daemon thread (the demo embeds it; tests start one per test);
-`apm-server serve` runs it in the foreground.
+`apm-server serve` runs it in the foreground. Every body is built from or parsed with the
+pydantic models of `kiosk.backend.models`, and every error answer is an ApiError.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from apm_server import __version__, demo_data
 from apm_server.letter import indonesian_date
 from apm_server.office import Office, OfficeError
-from apm_server.store import mask_nik, now, wib
+from apm_server.store import RequestRow, mask_nik, now, wib
 from kiosk.backend.models import (
     API_PREFIX,
     ApiError,
@@ -199,13 +203,8 @@ class Api:
         key = idempotency_key(rq)
         body = rq.parse(SubmitRequest)
         body_hash = submission_hash(nik, body)
-        known = self.store.idempotent_request(rq.kiosk_id, key)
-        if known is not None:
-            if known[0] != body_hash:
-                raise Reply(
-                    409, ErrorCode.IDEMPOTENCY_CONFLICT, "Kunci sudah dipakai.", "Key already used."
-                )
-            return self._replay(known[1])
+        if self.store.idempotent_request(rq.kiosk_id, key) is not None:
+            return self._replay_submission(rq.kiosk_id, key, body_hash)
         self._check_form(body)
         request_id, created = self.store.create_request(
             key=key,
@@ -213,11 +212,11 @@ class Api:
             nik=nik,
             kiosk_id=rq.kiosk_id,
             service_code=body.service_code,
-            fields=body.fields,
+            fields={name: value.strip() for name, value in body.fields.items()},
             status="under_review",
         )
-        if not created:
-            return self._replay(request_id)
+        if not created:  # a concurrent retry with the same key got there first
+            return self._replay_submission(rq.kiosk_id, key, body_hash)
         if self.auto_approve:
             self.store.set_status(request_id, "awaiting_signature")
         if self.sign_at_once:
@@ -227,6 +226,16 @@ class Api:
                 log.exception("signing %s at once failed", request_id)
         row = self.office.require(request_id)
         return json_answer(self.office.answer(row), 201)
+
+    def _replay_submission(self, kiosk_id: str, key: str, body_hash: str) -> Answer:
+        known = self.store.idempotent_request(kiosk_id, key)
+        assert known is not None, "idempotency records are never deleted"
+        stored_hash, request_id = known
+        if stored_hash != body_hash:
+            raise Reply(
+                409, ErrorCode.IDEMPOTENCY_CONFLICT, "Kunci sudah dipakai.", "Key already used."
+            )
+        return self._replay(request_id)
 
     def _replay(self, request_id: str) -> Answer:
         row = self.office.require(request_id)
@@ -295,7 +304,7 @@ class Api:
             return self._replay(row.id)
         return json_answer(self.office.answer(row))
 
-    def _row(self, request_id: str):
+    def _row(self, request_id: str) -> RequestRow:
         row = self.store.request(request_id)
         if row is None:
             raise Reply(
@@ -328,8 +337,13 @@ class Api:
     def admin_reject(self, rq: Request, request_id: str) -> Answer:
         self._row(request_id)
         reason = rq.json_object().get("reason")
-        if not isinstance(reason, str) or not reason.strip():
-            raise Reply(422, ErrorCode.BAD_REQUEST, "Alasan wajib diisi.", "A reason is required.")
+        if not isinstance(reason, str) or not 1 <= len(reason.strip()) <= 500:
+            raise Reply(
+                422,
+                ErrorCode.BAD_REQUEST,
+                "Alasan wajib diisi (paling banyak 500 karakter).",
+                "A reason of 1 to 500 characters is required.",
+            )
         try:
             row = self.office.reject(request_id, reason.strip())
         except OfficeError as exc:
@@ -417,6 +431,9 @@ def make_handler(api: Api) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = f"apm-server/{__version__}"
+        # A client that stops sending (or idles on a kept-alive connection) frees its
+        # thread after this many seconds.
+        timeout = 60
 
         def do_GET(self) -> None:
             self._handle("GET")
@@ -441,10 +458,15 @@ def make_handler(api: Api) -> type[BaseHTTPRequestHandler]:
         def send_error(
             self, code: int, message: str | None = None, explain: str | None = None
         ) -> None:
-            """http.server's own errors (bad request line, huge headers...) as ApiError JSON."""
-            error_code = ErrorCode.INTERNAL if code >= 500 else ErrorCode.BAD_REQUEST
+            """http.server's own errors as ApiError JSON.
+
+            It raises them for what the client sent (a garbled request line, too many
+            headers, a method no handler exists for), hence bad_request even for a 501.
+            """
             reason = message or HTTPStatus(code).phrase
-            error = ApiError(code=error_code, message=Text(id="Permintaan tidak valid.", en=reason))
+            error = ApiError(
+                code=ErrorCode.BAD_REQUEST, message=Text(id="Permintaan tidak valid.", en=reason)
+            )
             self.close_connection = True
             self._send(Answer(code, error.model_dump_json().encode()))
 
@@ -664,10 +686,21 @@ def start_server(
     demo: bool = True,
     public_url: str | None = None,
 ) -> RunningServer:
+    """Serve API v1 from a daemon thread; state (db, demo CA) lives in `state_dir`.
+
+    port 0 picks a free port (see `.url`). auto_sign_delay_s: None leaves signing to the
+    admin endpoint or `apm-server sign`; 0 signs inside the submit; S > 0 signs S seconds
+    after submission. demo: the demo kiosk's requests skip the operator's review.
+    public_url: base of the verification links in letters (default: `.url`).
+    """
     httpd, office, signer = build_server(
         state_dir, host, port, auto_sign_delay_s=auto_sign_delay_s, demo=demo, public_url=public_url
     )
-    threading.Thread(target=httpd.serve_forever, name="apm-server", daemon=True).start()
+    # A short poll keeps stop() quick; the idle cost is ten wake-ups a second.
+    serve = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="apm-server", daemon=True
+    )
+    serve.start()
     if signer is not None:
         signer.start()
 

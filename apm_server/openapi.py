@@ -242,7 +242,7 @@ def back_office_paths() -> dict[str, Any]:
     reason = {
         "type": "object",
         "required": ["reason"],
-        "properties": {"reason": {"type": "string", "minLength": 1}},
+        "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 500}},
     }
     return {
         "/admin/requests/{request_id}/sign": {

@@ -67,11 +67,28 @@ DOWNLOAD_FAILED_MESSAGE = t(
 PRINTER_FAILED_TITLE = t("Printer bermasalah", "Printer problem")
 
 
+# Device details are short English for technicians; a citizen reads these instead.
+PRINTER_PROBLEMS = [
+    ("paper out", t("kertas habis", "out of paper")),
+    ("cover open", t("tutup printer terbuka", "printer cover open")),
+    ("unplugged", t("printer tidak terhubung", "printer not connected")),
+    ("not connected", t("printer tidak terhubung", "printer not connected")),
+    ("no-device", t("printer tidak terhubung", "printer not connected")),
+]
+PRINTER_PROBLEM_UNKNOWN = t("printer bermasalah", "printer fault")
+
+
+def printer_problem(detail: str) -> Text:
+    lowered = detail.lower()
+    return next((text for key, text in PRINTER_PROBLEMS if key in lowered), PRINTER_PROBLEM_UNKNOWN)
+
+
 def printer_failed(detail: str) -> Text:
+    problem = printer_problem(detail)
     return t(
-        f"Surat belum tercetak ({detail}). Hubungi petugas, lalu coba lagi. "
+        f"Surat belum tercetak: {problem.id}. Hubungi petugas, lalu coba lagi. "
         "Permohonan Anda aman dan dapat dicetak nanti.",
-        f"The letter was not printed ({detail}). Ask an officer, then try again. "
+        f"The letter was not printed: {problem.en}. Ask an officer, then try again. "
         "Your request is safe and can be printed later.",
     )
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from kiosk.backend.models import FieldKind, Text
 from kiosk.flow import texts
-from kiosk.flow.state import FlowState, Retry, Screen
+from kiosk.flow.state import MACHINE_BUSY_SCREENS, FlowState, Retry, Screen
 
 IDLE_WARNING_S = 15  # show the "are you still there?" countdown this long before timeout
 
@@ -33,6 +33,8 @@ def view_model(state: FlowState, *, lang: str = "id", idle_left: float | None = 
     s = state
     return {
         "screen": s.screen.value,
+        # The flow ignores Home while the machine works (submitting, printing, ...).
+        "canGoHome": s.screen is not Screen.ATTRACT and s.screen not in MACHINE_BUSY_SCREENS,
         "lang": lang,
         "ready": s.ready,
         "offline": s.backend_unreachable,

@@ -89,7 +89,6 @@ class KioskWindow:
         context.setContextProperty("kiosk", self.bridge)
         context.setContextProperty("kioskWidth", spec.width)
         context.setContextProperty("kioskHeight", spec.height)
-        context.setContextProperty("kioskFullscreen", spec.fullscreen)
         self.engine.load(QUrl.fromLocalFile(str(QML_DIR / "Main.qml")))
         roots = self.engine.rootObjects()
         if not roots or not isinstance(roots[0], QQuickWindow):
@@ -97,6 +96,16 @@ class KioskWindow:
         self.window: QQuickWindow = roots[0]
         self._first_frame_done = False
         self.window.frameSwapped.connect(self._on_first_frame)
+        self._show()
+
+    def _show(self) -> None:
+        if not self.spec.fullscreen:
+            self.window.show()
+            return
+        # Without a window manager (a bare X server on a kiosk image) nobody resizes the
+        # window for us: give it the whole screen first, then go full screen.
+        self.window.setGeometry(self.window.screen().geometry())
+        self.window.showFullScreen()
 
     @classmethod
     def for_settings(cls, settings: KioskSettings) -> KioskWindow:

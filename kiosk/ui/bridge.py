@@ -48,6 +48,7 @@ def placeholder_view(lang: str) -> dict[str, Any]:
     """The attract screen while the runtime loads: the same keys as kiosk.flow.view."""
     return {
         "screen": "attract",
+        "canGoHome": False,
         "lang": lang,
         "ready": False,
         "offline": False,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 import tempfile
 import time
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 DEMO_WIDTH, DEMO_HEIGHT = 1280, 800
 EXIT_BAD_SCRIPT = 2
+TRACKING_CODE = re.compile(r"[0-9]{6}-[0-9]{3,6}")  # ddmmyy-NNN, as on the receipt
 DEMO_CARDS = [
     ("Siti Rahayu", "04A3B2C1D0E1F2"),
     ("Budi Santoso", "5A3C9E01"),
@@ -174,7 +176,7 @@ def write_printed(kiosk: KioskWindow, folder: Path) -> int:
     written = 0
     document_printer = kiosk.runtime.devices["document_printer"]
     for n, item in enumerate(_printed(document_printer), start=1):
-        (folder / f"{n:02d}-letter.pdf").write_bytes(item.data)
+        (folder / f"{n:02d}-{letter_name(item)}.pdf").write_bytes(item.data)
         written += 1
     receipt_printer = kiosk.runtime.devices["receipt_printer"]
     for n, item in enumerate(_printed(receipt_printer), start=1):
@@ -182,6 +184,12 @@ def write_printed(kiosk: KioskWindow, folder: Path) -> int:
         (folder / f"{n:02d}-receipt.txt").write_text(decode_escpos(item.data), encoding="utf-8")
         written += 1
     return written
+
+
+def letter_name(printout: Any) -> str:
+    """The letter's tracking code, which the runtime puts in the print job's title."""
+    found = TRACKING_CODE.search(getattr(printout, "title", ""))
+    return found.group(0) if found else "letter"
 
 
 def _printed(device: Any) -> list[Any]:
@@ -305,6 +313,8 @@ class Autoplay(QObject):
 
         item = self._item(name)
         centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2)).toPoint()
+        if not self.kiosk.window.contentItem().contains(QPointF(centre)):
+            raise StepFailed(f'item "{name}" is outside the window{self._where()}')
         QTest.mouseClick(
             self.kiosk.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre
         )
@@ -312,6 +322,8 @@ class Autoplay(QObject):
     def _type(self, name: str, text: str) -> None:
         """Focus the field as a tap would (the on-screen keyboard opens), then fill it."""
         item = self._item(name)
+        if item.metaObject().indexOfProperty("text") < 0:
+            raise StepFailed(f'item "{name}" is not a text field{self._where()}')
         item.forceActiveFocus()
         item.setProperty("text", text)
 

@@ -286,7 +286,9 @@ def test_printer_failure_offers_retry_and_keeps_tracking_code(driver: Driver):
     driver.send(ev.PrintFailed(driver.state.session_no, ev.PrinterRole.DOCUMENT, paper_out))
     vm = view_model(driver.state)
     assert vm["screen"] == "notice"
-    assert "paper out" in vm["notice"]["message"]
+    assert "kertas habis" in vm["notice"]["message"]  # in the citizen's words
+    assert "paper out" not in vm["notice"]["message"]  # not the driver's
+    assert "out of paper" in view_model(driver.state, lang="en")["notice"]["message"]
     assert vm["notice"]["trackingCode"] == "231126-001"
     [again] = of_type(driver.send(ev.AnswerNotice(ev.NoticeChoice.RETRY)), fx.PrintDocument)
     assert again.request_id == "req-1"

@@ -435,7 +435,7 @@ def test_reject_with_a_reason(kiosk: Kiosk):
 
 def test_reject_needs_a_reason(kiosk: Kiosk):
     request = kiosk.new_request("key-reject-noreason")
-    for body in ({}, {"reason": ""}, {"reason": "   "}, {"reason": 42}):
+    for body in ({}, {"reason": ""}, {"reason": "   "}, {"reason": 42}, {"reason": "x" * 501}):
         answer = kiosk.admin("POST", f"/admin/requests/{request['id']}/reject", json=body)
         assert error_of(answer) == (422, "bad_request"), body
     assert kiosk.status(request["id"])["status"] == "awaiting_signature"
@@ -520,6 +520,7 @@ def test_auto_signer_makes_a_request_ready(tmp_path: Path):
     with serving(tmp_path / "auto", auto_sign_delay_s=0.2) as running:
         kiosk = Kiosk(running)
         request = kiosk.new_request("key-auto-sign-01")
+        assert request["status"] == "awaiting_signature"  # not before the delay is over
         ready = wait_for(
             lambda: (s := kiosk.status(request["id"]))["status"] == "ready" and s, timeout_s=20
         )

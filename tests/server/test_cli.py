@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import requests
 
 from apm_server import __version__
 from apm_server.app import RunningServer
@@ -112,3 +115,40 @@ def test_usage_errors_exit_2():
     result = run("sign")
     assert result.returncode == 2
     assert "usage:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_cli_function_signs_in_process(
+    kiosk: Kiosk, state: str, capsys: pytest.CaptureFixture[str]
+):
+    """`apm_server.cli.main` as the console script calls it, without a subprocess."""
+    from apm_server.cli import main
+
+    request = kiosk.new_request("key-cli-inproc-01")
+    assert main(["sign", request["id"], "--state-dir", state]) == 0
+    number = kiosk.status(request["id"])["document"]["letter_number"]
+    assert number in capsys.readouterr().out
+    assert main(["sign", "req-unknown", "--state-dir", state]) == 1
+    assert "req-unknown" in capsys.readouterr().err
+
+
+def test_serve_answers_and_stops_on_ctrl_c(tmp_path: Path):
+    state = tmp_path / "served"
+    process = subprocess.Popen(
+        [*CLI, "serve", "--port", "0", "--state-dir", str(state), "--auto-sign-delay", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()  # printed once the socket listens
+        url = re.search(r"listening on (http://\S+)", banner)
+        assert url, banner
+        assert requests.get(url[1] + "/healthz", timeout=10).text == "ok"
+        assert (state / "demo-ca" / "ca.pem").exists()
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "Traceback" not in stderr

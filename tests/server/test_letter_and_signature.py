@@ -206,3 +206,142 @@ def test_an_unsigned_pdf_is_not_ok(letter: Letter):
     check = validate_signed_pdf(buffer.getvalue(), letter.ca_pem)
     assert not check.ok
     assert "no signature" in check.summary
+
+
+# --- every service's letter, unsigned (fast: no server, no signature) ---------------------------
+
+
+def render_text(code: str, fields: dict[str, str], tmp_path: Path) -> str:
+    from apm_server import demo_data
+    from apm_server.letter import LetterContent, render_letter, service_paragraph
+    from apm_server.office import _purpose
+
+    service = next(s for s in demo_data.SERVICES if s.code == code)
+    content = LetterContent(
+        village=demo_data.VILLAGE,
+        title=service.name.id,
+        number=f"{demo_data.LETTER_CODES[code]}/007/35.23.01.2001/XI/2026",
+        resident={"name": "Budi Santoso", "nik": "3523011203850002", "birth_place": "Tuban"},
+        paragraph=service_paragraph(code, fields, demo_data.VILLAGE),
+        purpose=_purpose(service, fields),
+        issued=datetime(2026, 11, 23, 9, 30),
+        verify_url="http://127.0.0.1:8080/verify/req-1?code=231126-001",
+    )
+    path = tmp_path / f"{code}.pdf"
+    path.write_bytes(render_letter(content))
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
+    return " ".join(text.split())
+
+
+@needs_poppler
+@pytest.mark.parametrize(
+    ("code", "fields", "expected", "absent"),
+    [
+        (
+            "SKTM",
+            {
+                "keperluan": "bantuan_sosial",
+                "penghasilan_bulanan": "750000",
+                "jumlah_tanggungan": "4",
+            },
+            ["TIDAK MAMPU", "Rp 750.000,-", "tanggungan 4 orang", "keperluan: Bantuan sosial."],
+            ["bantuan_sosial"],
+        ),
+        (
+            "SKCK",
+            {"keperluan": "Melamar kerja"},
+            ["SURAT PENGANTAR SKCK", "Surat pengantar ini dibuat untuk keperluan: Melamar kerja."],
+            ["Surat keterangan ini"],
+        ),
+        (
+            "SKU",
+            {
+                "nama_usaha": "Toko Tani Makmur",
+                "jenis_usaha": "Toko pertanian",
+                "alamat_usaha": "Dusun Ngampel RT 001 RW 003",
+                "mulai_usaha": "2015-02-01",
+            },
+            [
+                "SURAT KETERANGAN USAHA",
+                '"Toko Tani Makmur"',
+                "Dusun Ngampel RT 001 RW 003, Desa Sumberejo",
+                "sejak 1 Februari 2015",
+            ],
+            ["keperluan", "2015-02-01"],  # SKU asks no purpose; dates read the Indonesian way
+        ),
+    ],
+)
+def test_each_service_has_its_own_paragraph(
+    code: str, fields: dict[str, str], expected: list[str], absent: list[str], tmp_path: Path
+):
+    text = render_text(code, fields, tmp_path)
+    for phrase in [
+        *expected,
+        "PEMERINTAH KABUPATEN TUBAN",
+        "KECAMATAN MERAKURAK",
+        "Nomor:",
+        "/007/35.23.01.2001/XI/2026",
+        "Yang bertanda tangan di bawah ini, Kepala Desa Sumberejo",
+        "Sumberejo, 23 November 2026",
+        "Kepala Desa Sumberejo",
+        "Ditandatangani secara elektronik",
+        "Budi Santoso",
+        "3523011203850002",
+    ]:
+        assert phrase in text, phrase
+    for phrase in absent:
+        assert phrase not in text, phrase
+
+
+@needs_poppler
+def test_the_village_is_named_once_in_an_address_that_already_names_it(tmp_path: Path):
+    text = render_text(
+        "SKD",
+        {"keperluan": "Pindah sekolah", "alamat_domisili": "Dusun Krajan, Desa Sumberejo"},
+        tmp_path,
+    )
+    assert "Desa Sumberejo, Desa Sumberejo" not in text
+    assert "berdomisili di Dusun Krajan, Desa Sumberejo, Kecamatan Merakurak" in text
+
+
+def test_the_letter_number_follows_the_village_pattern():
+    from apm_server import demo_data
+    from apm_server.letter import letter_number
+
+    number = letter_number("474", 7, demo_data.VILLAGE, datetime(2026, 11, 23))
+    assert number == "474/007/35.23.01.2001/XI/2026"
+
+
+# --- the demo CA ---------------------------------------------------------------------------------
+
+
+def test_demo_ca_and_signer_certificate(letter: Letter):
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    folder = Path(letter.path).parent / "state" / "demo-ca"
+    ca = x509.load_pem_x509_certificate((folder / "ca.pem").read_bytes())
+    signer = x509.load_pem_x509_certificate((folder / "signer-cert.pem").read_bytes())
+    assert ca.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "APM Demo Root CA"
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    assert signer.issuer == ca.subject
+    assert "Ahmad Fauzi" in signer.subject.rfc4514_string()
+    usage = signer.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.digital_signature and usage.content_commitment  # nonRepudiation
+    assert not usage.key_cert_sign
+    assert (folder / "signer-key.pem").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_signature_is_pades_with_reason_and_location(letter: Letter):
+    from io import BytesIO
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    signature = PdfFileReader(BytesIO(letter.pdf)).embedded_signatures[-1]
+    dictionary = signature.sig_object
+    assert dictionary["/SubFilter"] == "/ETSI.CAdES.detached"  # PAdES baseline
+    assert "Surat Keterangan Domisili" in str(dictionary["/Reason"])
+    assert str(dictionary["/Location"]) == "Desa Sumberejo"
+    assert signature.md_algorithm == "sha256"

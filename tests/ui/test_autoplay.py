@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,12 +42,12 @@ def test_default_session_prints_the_signed_letter_and_receipt(tmp_path: Path):
     assert check.ok, check.summary  # intact, valid, and trusted against the demo CA
     assert "Ahmad Fauzi" in check.signer
 
+    tracking = letter.stem.split("-", 1)[1]  # NN-<tracking code>.pdf
+    assert re.fullmatch(r"[0-9]{6}-[0-9]{3,6}", tracking), letter.name
     [receipt_text] = (tmp_path / "printed").glob("*-receipt.txt")
     receipt = receipt_text.read_text(encoding="utf-8")
-    tracking = next(
-        line.strip() for line in receipt.splitlines() if line.strip()[:6].isdigit() and "-" in line
-    )
-    assert f"code={tracking}" in receipt  # the QR leads back to this request
+    assert tracking in receipt  # the receipt is for the letter that was printed
+    assert f"code={tracking}" in receipt  # and its QR leads back to this request
     assert (
         (tmp_path / "printed" / receipt_text.name.replace(".txt", ".escpos"))
         .read_bytes()
@@ -86,5 +87,5 @@ def test_printer_fault_shows_a_notice_and_retry_prints_after_it_is_fixed(tmp_pat
     assert result.returncode == 0, result.stderr
     visited = [p.stem.split("-", 1)[1] for p in sorted((tmp_path / "screens").glob("*.png"))]
     assert visited[visited.index("notice") + 1 :][:2] == ["printing", "done"]
-    [letter] = (tmp_path / "printed").glob("*-letter.pdf")
+    [letter] = (tmp_path / "printed").glob("*.pdf")
     assert letter.read_bytes().startswith(b"%PDF-")

@@ -158,7 +158,7 @@ def test_keypad_types_nik_and_pin_and_identify_sends_them(kiosk, qtbot):
     click(qtbot, kiosk, "nikInput")
     for digit in "3523014708900001":
         click(qtbot, kiosk, f"key-{digit}")
-    click(qtbot, kiosk, "pinInput")
+    assert find(kiosk, "pinInput").property("activeFocus")  # moved on after 16 digits
     for digit in "1234567":  # the 7th is refused by the field: a PIN has 6 digits
         click(qtbot, kiosk, f"key-{digit}")
     click(qtbot, kiosk, "key-back")
@@ -210,6 +210,36 @@ def test_form_errors_show_under_fields_and_the_keyboard_keeps_the_field_visible(
     assert find(kiosk, "nextButton").isVisible()  # the buttons stay above the keyboard
     click(qtbot, kiosk, "key-close")
     assert not keyboard.isVisible()
+
+
+def test_number_and_date_fields_get_a_number_pad(kiosk, qtbot):
+    send(kiosk, ev.CardPresented(SITI_UID), ev.Identified(session_no(kiosk), session()))
+    click(qtbot, kiosk, "service-SKU")
+    click(qtbot, kiosk, "field-mulai_usaha")  # a date: digits and a dash
+    settle(qtbot, kiosk)
+    for key in ("key-2", "key-0", "key-1", "key-9", "key-dash", "key-0", "key-5"):
+        click(qtbot, kiosk, key)
+    assert find(kiosk, "field-mulai_usaha").property("text") == "2019-05"
+    assert not [i for i in items(kiosk.window.contentItem()) if i.objectName() == "key-q"]
+    click(qtbot, kiosk, "key-close")  # the whole form again
+    click(qtbot, kiosk, "field-nama_usaha")  # back to letters, starting with a capital
+    settle(qtbot, kiosk)
+    click(qtbot, kiosk, "key-w")
+    click(qtbot, kiosk, "key-a")
+    assert find(kiosk, "field-nama_usaha").property("text") == "Wa"
+
+
+def test_the_last_field_scrolls_to_the_top_above_the_keyboard(kiosk, qtbot):
+    send(kiosk, ev.CardPresented(SITI_UID), ev.Identified(session_no(kiosk), session()))
+    click(qtbot, kiosk, "service-SKU")
+    click(qtbot, kiosk, "field-mulai_usaha")
+    settle(qtbot, kiosk)
+    field = find(kiosk, "field-mulai_usaha")
+    top = field.mapToScene(QPointF(0, 0)).y()
+    bottom = field.mapToScene(QPointF(0, field.height())).y()
+    header_bottom = 96
+    assert top > header_bottom and bottom <= find(kiosk, "keyboard").mapToScene(QPointF(0, 0)).y()
+    assert find(kiosk, "nextButton").isVisible() and find(kiosk, "backButton").isVisible()
 
 
 def test_idle_countdown_appears_and_a_touch_dismisses_it(kiosk, qtbot):
@@ -315,6 +345,83 @@ def test_every_screen_renders_something_legible(kiosk, qtbot, tmp_path: Path, sc
     assert texts(kiosk)  # some words on every screen
 
 
+def unreachable() -> ev.Failure:
+    return ev.Failure(ev.FailureKind.UNREACHABLE, detail="connection refused")
+
+
+VARIANTS = {
+    "services-ready": lambda k, q: (
+        send(k, ev.CardPresented(SITI_UID), ev.Identified(session_no(k), session())),
+        send(
+            k,
+            ev.MyRequestsLoaded(
+                session_no(k), (letter_request(RequestStatus.READY, tracking_code="231126-007"),)
+            ),
+        ),
+    ),
+    "form-errors": lambda k, q: (
+        send(k, ev.CardPresented(SITI_UID), ev.Identified(session_no(k), session())),
+        send(k, ev.ChooseService("SKU"), ev.Next()),
+    ),
+    "waiting-receipt-problem": lambda k, q: (
+        reach_waiting(k),
+        send(
+            k,
+            ev.PrintFailed(
+                session_no(k),
+                ev.PrinterRole.RECEIPT,
+                ev.Failure(ev.FailureKind.DEVICE, detail="paper out"),
+            ),
+        ),
+    ),
+    "printing-printing": lambda k, q: (
+        reach_printing(k),
+        send(k, ev.DocumentFetched(session_no(k), "req-1")),
+    ),
+    "done-rated": lambda k, q: (reach_done(k), send(k, ev.Rate(4))),
+    "notice-offline": lambda k, q: (
+        SCREENS["confirm"](k, q),
+        send(k, ev.Confirm(), ev.SubmitFailed(session_no(k), unreachable())),
+    ),
+    "idle": lambda k, q: (
+        click(q, k, "startButton"),
+        k.runtime.driver.clock.advance(50),
+        send(k, ev.Tick()),
+    ),
+}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_screen_variants_render(kiosk, qtbot, tmp_path: Path, variant: str):
+    VARIANTS[variant](kiosk, qtbot)
+    settle(qtbot, kiosk)
+    image = kiosk.window.grabWindow()
+    image.save(str(shots_dir(tmp_path) / f"{variant}.png"))
+    assert distinct_colours(image) > 4, f"{variant} looks blank"
+    vm = kiosk.bridge.view_model()
+    shown = texts(kiosk)
+    for logic_text in (vm["receiptProblem"], (vm["notice"] or {}).get("message", "")):
+        assert logic_text in shown  # texts chosen by the flow reach the screen as they are
+
+
+def test_attract_says_when_the_kiosk_cannot_serve_yet(qtbot, tmp_path: Path):
+    driver = Driver()  # no catalogue yet
+    window = KioskWindow(WindowSpec(1280, 800), lambda post: StandInRuntime(post, driver))
+    try:
+        qtbot.waitExposed(window.window)
+        qtbot.waitUntil(lambda: window.runtime is not None, timeout=5000)
+        settle(qtbot, window)
+        assert "Menyiapkan layanan…" in texts(window)
+        window.bridge.dispatch(ev.KioskLoadFailed(unreachable()))
+        settle(qtbot, window)
+        window.window.grabWindow().save(str(shots_dir(tmp_path) / "attract-offline.png"))
+        vm = window.bridge.view_model()
+        assert vm["offline"] and vm["banner"] in texts(window)
+        assert "Sentuh layar untuk mulai" in texts(window)
+    finally:
+        window.close()
+
+
 # --- the demo's developer panel ------------------------------------------------------------
 
 
@@ -335,7 +442,7 @@ class FakeSimulator:
         self.calls.append(("clear", fault))
 
 
-def test_developer_panel_taps_cards_and_toggles_faults(kiosk, qtbot):
+def test_developer_panel_taps_cards_and_toggles_faults(kiosk, qtbot, tmp_path: Path):
     from kiosk.ui.demo import DeveloperPanel
 
     simulators = {role: FakeSimulator() for role in ("card_reader", "document_printer")}
@@ -356,6 +463,7 @@ def test_developer_panel_taps_cards_and_toggles_faults(kiosk, qtbot):
         centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2)).toPoint()
         qtbot.mouseClick(window, Qt.MouseButton.LeftButton, pos=centre)
 
+    window.grabWindow().save(str(shots_dir(tmp_path) / "developer-panel.png"))
     press("Tempel kartu: Siti Rahayu")
     press("Angkat kartu")
     press("Printer surat: kertas habis")
@@ -366,6 +474,26 @@ def test_developer_panel_taps_cards_and_toggles_faults(kiosk, qtbot):
         ("clear", "paper_out"),
     ]
     panel.close()
+
+
+def test_full_screen_takes_the_whole_screen(qtbot, driver: Driver):
+    window = KioskWindow(
+        WindowSpec(1280, 800, fullscreen=True), lambda post: StandInRuntime(post, driver)
+    )
+    try:
+        qtbot.waitExposed(window.window)
+        assert window.window.visibility() == window.window.Visibility.FullScreen
+        assert window.window.geometry() == window.window.screen().geometry()
+    finally:
+        window.close()
+
+
+def test_printed_letters_are_named_by_their_tracking_code():
+    from kiosk.ui.demo import letter_name
+
+    printout = type("Printout", (), {"title": "Surat 231126-001", "data": b"%PDF-"})()
+    assert letter_name(printout) == "231126-001"
+    assert letter_name(object()) == "letter"
 
 
 @pytest.mark.qt_log_ignore(".*")

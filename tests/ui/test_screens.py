@@ -123,7 +123,7 @@ type = "simulated"
     kiosk = KioskWindow.for_settings(settings)
     try:
         qtbot.waitUntil(lambda: kiosk.bridge.vm["offline"], timeout=10000)
-        qtbot.waitUntil(lambda: "tidak terhubung" in texts(kiosk))
+        qtbot.waitUntil(lambda: "tidak dapat terhubung" in texts(kiosk))  # the banner
         click(qtbot, kiosk, "startButton")
         qtbot.waitUntil(screen_is(kiosk, "notice"))
         assert "Kios belum siap" in texts(kiosk)

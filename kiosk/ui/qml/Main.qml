@@ -6,10 +6,9 @@ import "components"
 // back through `kiosk`; it decides nothing. Only the current screen is loaded.
 Window {
     id: root
+    // Size and full screen are set from Python before the window is shown (see app.py).
     width: kioskWidth
     height: kioskHeight
-    visible: true
-    visibility: kioskFullscreen ? Window.FullScreen : Window.Windowed
     title: "APM Kiosk"
     color: root.paper
 

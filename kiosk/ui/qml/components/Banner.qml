@@ -3,7 +3,8 @@ import QtQuick
 // One line about what does not work right now (offline, a printer problem).
 Rectangle {
     height: visible ? 56 : 0
-    visible: root.vm.banner !== ""
+    // Not twice: a notice that already says the same thing has the citizen's attention.
+    visible: root.vm.banner !== "" && !(root.vm.notice && root.vm.notice.message === root.vm.banner)
     color: "#fff4d6"
     Text {
         anchors { fill: parent; leftMargin: root.gap; rightMargin: root.gap }

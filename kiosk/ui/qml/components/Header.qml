@@ -20,10 +20,11 @@ Rectangle {
     BigButton {
         objectName: "homeButton"
         anchors { right: parent.right; rightMargin: root.gap; verticalCenter: parent.verticalCenter }
-        height: 68
+        height: 72
         primary: false
         text: qsTr("Kembali ke awal")
-        visible: ["identifying", "submitting", "printing"].indexOf(root.vm.screen) < 0
+        // Not where the screen has its own way out already (one "Kembali ke awal" is enough).
+        visible: root.vm.canGoHome === true && ["notice", "done"].indexOf(root.vm.screen) < 0
         onClicked: kiosk.home()
     }
 }

@@ -54,9 +54,10 @@ Rectangle {
         Text {
             width: parent.width
             horizontalAlignment: Text.AlignHCenter
-            visible: !root.vm.ready
-            text: root.vm.offline ? qsTr("Kios sedang tidak terhubung ke kantor desa.") : qsTr("Menyiapkan layanan…")
-            color: root.accent; font.pixelSize: root.fontSmall + 2
+            // Offline is said by the banner above (vm.banner), in the flow's own words.
+            visible: !root.vm.ready && !root.vm.offline
+            text: qsTr("Menyiapkan layanan…")
+            color: "#d7f0ee"; font.pixelSize: root.fontBody; font.italic: true
         }
     }
 }

@@ -6,13 +6,33 @@ import "../components"
 Item {
     id: form
     property Item editing: null
+    property Item editingRow: null
+    property string editingKind: "text"
     // The Repeater follows the number of fields only, so typing (which changes the view
     // model) never rebuilds the inputs under the citizen's fingers.
     readonly property int fieldCount: root.vm.fields.length
 
-    function reveal(item) {
-        var y = item.mapToItem(list.contentItem, 0, 0).y
-        list.contentY = Math.max(0, Math.min(y - 20, list.contentHeight - list.height))
+    function startEditing(input, row) {
+        editing = input
+        editingRow = row
+        editingKind = row.field.kind || "text"
+        // After the keyboard has taken its place and the list has shrunk.
+        Qt.callLater(reveal)
+    }
+
+    function stopEditing() {
+        if (editing) editing.focus = false
+        editing = null
+        editingRow = null
+        Qt.callLater(list.returnToBounds)  // the room added for typing is gone
+    }
+
+    // The row being edited goes to the top of the list, whole, right above nothing else
+    // of the form that could be mistaken for it.
+    function reveal() {
+        if (!editingRow) return
+        var y = editingRow.mapToItem(list.contentItem, 0, 0).y
+        list.contentY = Math.max(0, Math.min(y, list.contentHeight - list.height))
     }
 
     Text {
@@ -27,8 +47,16 @@ Item {
 
     Flickable {
         id: list
-        anchors { left: parent.left; right: parent.right; top: title.bottom; topMargin: 12; bottom: buttons.top; bottomMargin: 12 }
-        contentHeight: fields.height
+        anchors {
+            left: parent.left; top: title.bottom; topMargin: 12
+            // With the keyboard open the buttons move to the right, so the fields keep
+            // every row of height that is left above the keyboard.
+            right: form.editing === null ? parent.right : buttons.left
+            bottom: form.editing === null ? buttons.top : keyboard.top
+            bottomMargin: 12
+        }
+        // While typing, room below the last field lets any row scroll up to the top.
+        contentHeight: fields.height + (form.editing === null ? 0 : list.height)
         clip: true
         Column {
             id: fields
@@ -42,10 +70,11 @@ Item {
         }
     }
 
-    Row {
+    Grid {
         id: buttons
         anchors { right: parent.right; rightMargin: root.gap; bottom: keyboard.visible ? keyboard.top : parent.bottom; bottomMargin: 14 }
-        spacing: root.gap
+        columns: form.editing === null ? 2 : 1
+        spacing: form.editing === null ? root.gap : 12
         BigButton { objectName: "backButton"; primary: false; text: qsTr("Kembali"); onClicked: kiosk.back() }
         BigButton { objectName: "nextButton"; text: qsTr("Lanjut"); onClicked: kiosk.next() }
     }
@@ -56,7 +85,9 @@ Item {
         anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
         visible: form.editing !== null
         target: form.editing
-        onClosed: { form.editing.focus = false; form.editing = null }
+        numeric: form.editingKind === "number" || form.editingKind === "date"
+        dash: form.editingKind === "date"
+        onClosed: form.stopEditing()
     }
 
     component FieldRow: Column {
@@ -86,7 +117,7 @@ Item {
                 clip: true
                 Component.onCompleted: text = row.field.value || ""
                 onTextChanged: if (row.field.name && text !== row.field.value) kiosk.setField(row.field.name, text)
-                onActiveFocusChanged: if (activeFocus) { form.editing = input; form.reveal(row) }
+                onActiveFocusChanged: if (activeFocus) form.startEditing(input, row)
             }
             MouseArea { anchors.fill: parent; onClicked: input.forceActiveFocus() }
         }
@@ -102,7 +133,7 @@ Item {
                     height: 72
                     primary: row.field.value === modelData.value
                     text: modelData.label
-                    onClicked: { form.editing = null; kiosk.setField(row.field.name, modelData.value) }
+                    onClicked: { form.stopEditing(); kiosk.setField(row.field.name, modelData.value) }
                 }
             }
         }

@@ -37,7 +37,10 @@ Item {
             spacing: 10
             width: 480
             Text { text: qsTr("Atau masuk dengan NIK dan PIN"); font.pixelSize: root.fontBody + 2; font.bold: true; color: root.ink }
-            Entry { id: nik; objectName: "nikEntry"; inputName: "nikInput"; label: qsTr("NIK (16 angka)"); maxLength: 16; secret: false }
+            Entry {
+                id: nik; objectName: "nikEntry"; inputName: "nikInput"; label: qsTr("NIK (16 angka)"); maxLength: 16; secret: false
+                onFilled: pin.input.forceActiveFocus()  // the keypad moves on to the PIN by itself
+            }
             Entry { id: pin; objectName: "pinEntry"; inputName: "pinInput"; label: qsTr("PIN (6 angka)"); maxLength: 6; secret: true }
             Text {
                 objectName: "identifyError"
@@ -63,6 +66,7 @@ Item {
         property int maxLength
         property bool secret
         property alias input: field
+        signal filled()
         readonly property bool focused: field.activeFocus
         width: 392; height: 72; radius: 10
         color: root.card
@@ -85,6 +89,7 @@ Item {
             validator: RegularExpressionValidator { regularExpression: /[0-9]*/ }
             readOnly: false
             focus: !entry.secret
+            onTextChanged: if (text.length === entry.maxLength) entry.filled()
         }
         MouseArea { anchors.fill: parent; onClicked: field.forceActiveFocus() }
     }

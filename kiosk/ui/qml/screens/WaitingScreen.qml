@@ -32,7 +32,7 @@ Item {
         Text {
             width: parent.width; wrapMode: Text.WordWrap; horizontalAlignment: Text.AlignHCenter
             text: root.vm.receiptProblem !== "" ? root.vm.receiptProblem
-                : qsTr("Tanda terima sudah dicetak. Surat akan dicetak begitu ditandatangani; Anda juga boleh pulang dan mencetaknya nanti.")
+                : qsTr("Struk sudah dicetak. Surat dicetak begitu ditandatangani Kepala Desa; Anda juga boleh pulang dan mencetaknya nanti dengan e-KTP Anda.")
             color: root.vm.receiptProblem !== "" ? root.danger : root.muted
             font.pixelSize: root.fontSmall + 2
         }
