@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QPointF, Qt, QTimer, QUrl, Slot
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, QUrl, Slot
+from PySide6.QtGui import QGuiApplication, QMouseEvent
 from PySide6.QtQml import QQmlApplicationEngine
-from PySide6.QtQuick import QQuickItem
+from PySide6.QtQuick import QQuickItem, QQuickWindow
 
 from kiosk.ui.app import (
     EXIT_RUNTIME_FAILED,
@@ -309,15 +310,11 @@ class Autoplay(QObject):
         return visible[0]
 
     def _press(self, name: str) -> None:
-        from PySide6.QtTest import QTest  # autoplay only: not on the kiosk's start-up path
-
         item = self._item(name)
-        centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2)).toPoint()
-        if not self.kiosk.window.contentItem().contains(QPointF(centre)):
+        centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2))
+        if not self.kiosk.window.contentItem().contains(centre):
             raise StepFailed(f'item "{name}" is outside the window{self._where()}')
-        QTest.mouseClick(
-            self.kiosk.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre
-        )
+        click(self.kiosk.window, centre)
 
     def _type(self, name: str, text: str) -> None:
         """Focus the field as a tap would (the on-screen keyboard opens), then fill it."""
@@ -340,6 +337,23 @@ class Autoplay(QObject):
 
 class StepFailed(Exception):
     pass
+
+
+def click(window: QQuickWindow, at: QPointF) -> None:
+    """A press and a release at `at`, delivered to the window as a finger's tap would be.
+
+    Plain events rather than QtTest: QtTest brings QtWidgets along, megabytes the kiosk's
+    memory budget has no room for.
+    """
+    where = window.mapToGlobal(at)
+    for kind, held in (
+        (QEvent.Type.MouseButtonPress, Qt.MouseButton.LeftButton),
+        (QEvent.Type.MouseButtonRelease, Qt.MouseButton.NoButton),
+    ):
+        event = QMouseEvent(
+            kind, at, where, Qt.MouseButton.LeftButton, held, Qt.KeyboardModifier.NoModifier
+        )
+        QGuiApplication.sendEvent(window, event)
 
 
 def _visual_items(item: QQuickItem) -> list[QQuickItem]:

@@ -69,6 +69,17 @@ def test_a_failing_step_is_named_and_exits_non_zero(tmp_path: Path):
     assert "Traceback" not in result.stderr
 
 
+def test_pressing_an_item_that_is_not_on_screen_names_it(tmp_path: Path):
+    script = tmp_path / "session.toml"
+    script.write_text('[[step]]\ndo = "press"\ntarget = "confirmButton"\n')
+    result = demo("--autoplay", "--script", str(script))
+    assert result.returncode == 1
+    assert (
+        """autoplay step 1 (press(target='confirmButton')): item "confirmButton" not found"""
+        ' on screen "attract"' in result.stderr
+    )
+
+
 def test_a_bad_script_is_refused_before_anything_runs(tmp_path: Path):
     script = tmp_path / "bad.toml"
     script.write_text('[[step]]\ndo = "press"\n')
