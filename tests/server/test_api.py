@@ -222,7 +222,7 @@ def test_every_service_accepts_a_valid_form(kiosk: Kiosk):
         answer = kiosk.submit(token, f"key-service-{code}", service=code, fields=fields)
         assert answer.status_code == 201, answer.text
         assert answer.json()["service_code"] == code
-    unknown = kiosk.submit(token, "key-service-XXX", service="KTP", fields={})
+    unknown = kiosk.submit(token, "key-service-unknown", service="KTP", fields={})
     assert error_of(unknown) == (403, "service_unavailable")
 
 
