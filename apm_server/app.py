@@ -5,7 +5,7 @@ system (no operator UI, demo residents, a demo CA instead of BSrE, no TLS).
 
 `start_server()` runs it in a daemon thread (the demo embeds it; tests start one per test);
 `apm-server serve` runs it in the foreground. Every body is built from or parsed with the
-pydantic models of `kiosk.backend.models`, and every error answer is an ApiError.
+pydantic models of `apm_api.models`, and every error answer is an ApiError.
 """
 
 from __future__ import annotations
@@ -27,11 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from apm_server import __version__, demo_data
-from apm_server.letter import indonesian_date
-from apm_server.office import Office, OfficeError
-from apm_server.store import RequestRow, mask_nik, now, wib
-from kiosk.backend.models import (
+from apm_api.models import (
     API_PREFIX,
     ApiError,
     Catalogue,
@@ -48,6 +44,10 @@ from kiosk.backend.models import (
     SubmitRequest,
     Text,
 )
+from apm_server import __version__, demo_data
+from apm_server.letter import indonesian_date
+from apm_server.office import Office, OfficeError
+from apm_server.store import RequestRow, mask_nik, now, wib
 
 log = logging.getLogger(__name__)
 

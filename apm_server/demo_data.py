@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiosk.backend.models import Choice, FieldKind, FormField, Service, Text, Village
+from apm_api.models import Choice, FieldKind, FormField, Service, Text, Village
 
 KIOSK_ID = "KIOSK-DEMO-01"
 KIOSK_TOKEN = "demo-kiosk-token"

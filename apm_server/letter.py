@@ -17,7 +17,7 @@ from io import BytesIO
 from typing import Any
 from xml.sax.saxutils import escape
 
-from kiosk.backend.models import Village
+from apm_api.models import Village
 
 MONTHS = [
     "Januari",

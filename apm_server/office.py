@@ -9,6 +9,7 @@ import logging
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from apm_api.models import DocumentInfo, LetterRequest, RequestStatus, Service, Text
 from apm_server import demo_data
 from apm_server.letter import (
     LetterContent,
@@ -19,7 +20,6 @@ from apm_server.letter import (
 )
 from apm_server.signing import DemoCA, ensure_demo_ca, sign_pdf
 from apm_server.store import RequestRow, Store, mask_nik, now, wib
-from kiosk.backend.models import DocumentInfo, LetterRequest, RequestStatus, Service, Text
 
 log = logging.getLogger(__name__)
 

@@ -17,19 +17,6 @@ CA_NAME = "APM Demo Root CA"
 
 
 @dataclass(frozen=True)
-class SignatureCheck:
-    intact: bool  # the signed bytes were not changed
-    valid: bool  # the cryptographic signature is correct
-    trusted: bool  # the signer chains up to a trust root
-    signer: str
-    summary: str
-
-    @property
-    def ok(self) -> bool:
-        return self.intact and self.valid and self.trusted
-
-
-@dataclass(frozen=True)
 class DemoCA:
     ca_cert: Path
     signer_cert: Path
@@ -139,31 +126,3 @@ def sign_pdf(pdf: bytes, ca: DemoCA, *, reason: str, location: str) -> bytes:
     writer = IncrementalPdfFileWriter(BytesIO(pdf))
     out = signers.sign_pdf(writer, metadata, signer=signer)
     return out.getvalue()
-
-
-def validate_signed_pdf(pdf: bytes, trust_root_pem: bytes) -> SignatureCheck:
-    """Check the letter's last signature against `trust_root_pem` (never raises)."""
-    try:
-        from asn1crypto import pem, x509
-        from pyhanko.pdf_utils.reader import PdfFileReader
-        from pyhanko.sign.validation import validate_pdf_signature
-        from pyhanko.sign.validation.status import SignatureCoverageLevel
-        from pyhanko_certvalidator import ValidationContext
-
-        _, _, der = pem.unarmor(trust_root_pem)
-        context = ValidationContext(trust_roots=[x509.Certificate.load(der)])
-        signatures = PdfFileReader(BytesIO(pdf), strict=False).embedded_signatures
-        if not signatures:
-            return SignatureCheck(False, False, False, "", "no signature in the document")
-        status = validate_pdf_signature(signatures[-1], context)
-        signer = status.signing_cert.subject.human_friendly if status.signing_cert else ""
-        return SignatureCheck(
-            # Whole file covered: nothing was appended after the village head signed.
-            bool(status.intact and status.coverage == SignatureCoverageLevel.ENTIRE_FILE),
-            bool(status.valid),
-            bool(status.trusted),
-            signer,
-            status.summary(),
-        )
-    except Exception as exc:  # a broken PDF is a failed check, not a crash
-        return SignatureCheck(False, False, False, "", f"cannot validate: {type(exc).__name__}")

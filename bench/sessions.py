@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from kiosk.config import KioskSettings, load_config_text
+from kiosk.demo.embedded import runtime_options
 from kiosk.flow import Screen
 from kiosk.flow import events as ev
 from kiosk.runtime import KioskRuntime
@@ -90,7 +91,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as state:
         settings = bench_settings(Path(state))
         inbox: queue.Queue = queue.Queue()
-        runtime = KioskRuntime(settings, inbox.put)
+        runtime = KioskRuntime(settings, inbox.put, **runtime_options(settings))
         runtime.start()
         driver = Driver(inbox, runtime)
         driver.until(lambda: runtime.flow.state.ready)

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from apm_api.models import DeviceReport, Heartbeat, MarkPrinted, Rating
 from drivers.device import Device, Job
 from drivers.model import DataReceived, DeviceError, DeviceEvent, ErrorKind, StatusChanged
 from kiosk import __version__
@@ -30,7 +31,6 @@ from kiosk.backend.errors import (
     BackendServerError,
     BackendUnreachable,
 )
-from kiosk.backend.models import DeviceReport, Heartbeat, MarkPrinted, Rating
 from kiosk.flow import Flow, Screen, view_model
 from kiosk.flow import effects as fx
 from kiosk.flow import events as ev
@@ -60,6 +60,7 @@ class KioskRuntime:
         *,
         backend_factory: BackendFactory | None = None,
         clock: Callable[[], float] = time.monotonic,
+        on_shutdown: list[Callable[[], None]] | None = None,
     ) -> None:
         self.settings = settings
         self._post = post
@@ -67,10 +68,9 @@ class KioskRuntime:
         self._started_at = clock()
         self.flow = Flow(clock=clock)
         self.devices: dict[str, Device] = build_devices(settings)
-        self._stop_on_shutdown: list[Callable[[], None]] = []
-        self._backend_factory = backend_factory or default_backend_factory(
-            settings, self._stop_on_shutdown.append
-        )
+        # Stopped after everything else (the demo's embedded server, for one).
+        self._stop_on_shutdown = on_shutdown if on_shutdown is not None else []
+        self._backend_factory = backend_factory or url_backend_factory(settings)
         self._backend: BackendClient | None = None
         self._backend_lock = threading.Lock()
         self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="backend")
@@ -501,20 +501,15 @@ def build_devices(settings: KioskSettings) -> dict[str, Device]:
     return {role: settings.make_device(role) for role in ROLES}
 
 
-def default_backend_factory(
-    settings: KioskSettings, on_server_started: Callable[[Callable[[], None]], None]
-) -> BackendFactory:
+def url_backend_factory(settings: KioskSettings) -> BackendFactory:
+    """The client for the backend the config names (`[backend] url`)."""
+
     def make() -> BackendClient:
         from kiosk.backend.client import BackendClient
 
         backend = settings.backend
-        if backend.embedded:
-            client, stop = embedded_backend(
-                settings.state_dir / "embedded-server", backend.embedded_auto_sign_s
-            )
-            on_server_started(stop)
-            return client
-        assert backend.url is not None  # the config loader requires it unless embedded
+        if backend.url is None:  # the loader requires a url unless embedded
+            raise RuntimeError("the embedded backend is started by the demo launcher only")
         return BackendClient(
             backend.url,
             settings.backend_token(),
@@ -524,17 +519,6 @@ def default_backend_factory(
         )
 
     return make
-
-
-def embedded_backend(
-    state_dir: Path, auto_sign_delay_s: float = 2.0
-) -> tuple[BackendClient, Callable[[], None]]:
-    """Start the reference server in this process (demo): a client for it, and its stop."""
-    from apm_server.app import start_server
-    from kiosk.backend.client import BackendClient
-
-    server = start_server(state_dir, auto_sign_delay_s=auto_sign_delay_s)
-    return BackendClient(server.url, server.kiosk_token), server.stop
 
 
 DEMO_CONFIG = """

@@ -20,15 +20,7 @@ from urllib.parse import quote
 import requests
 from pydantic import BaseModel, ValidationError
 
-from kiosk import __version__
-from kiosk.backend.errors import (
-    BackendError,
-    BackendProtocolError,
-    BackendRejected,
-    BackendServerError,
-    BackendUnreachable,
-)
-from kiosk.backend.models import (
+from apm_api.models import (
     API_PREFIX,
     ApiError,
     Catalogue,
@@ -43,6 +35,14 @@ from kiosk.backend.models import (
     RequestList,
     Session,
     SubmitRequest,
+)
+from kiosk import __version__
+from kiosk.backend.errors import (
+    BackendError,
+    BackendProtocolError,
+    BackendRejected,
+    BackendServerError,
+    BackendUnreachable,
 )
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ No `requests` import here: the flow and the runtime import these without paying 
 
 from __future__ import annotations
 
-from kiosk.backend.models import ApiError
+from apm_api.models import ApiError
 
 
 class BackendError(Exception):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kiosk.backend.models import IdentifyByCard, IdentifyByNikPin, LetterRequest, SubmitRequest
+from apm_api.models import IdentifyByCard, IdentifyByNikPin, LetterRequest, SubmitRequest
 from kiosk.flow.events import Event
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from kiosk.backend.models import (
+from apm_api.models import (
     Catalogue,
     ErrorCode,
     KioskConfig,

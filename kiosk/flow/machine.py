@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from kiosk.backend.models import (
+from apm_api.models import (
     ErrorCode,
     IdentifyByCard,
     IdentifyByNikPin,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from kiosk.backend.models import (
+from apm_api.models import (
     Catalogue,
     KioskConfig,
     LetterRequest,

@@ -6,7 +6,7 @@ logic (which error, which advice), so they are tested without Qt.
 
 from __future__ import annotations
 
-from kiosk.backend.models import Text
+from apm_api.models import Text
 
 
 def t(id_text: str, en_text: str) -> Text:

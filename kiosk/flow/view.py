@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiosk.backend.models import FieldKind, Text
+from apm_api.models import FieldKind, Text
 from kiosk.flow import texts
 from kiosk.flow.state import MACHINE_BUSY_SCREENS, FlowState, Retry, Screen
 

@@ -59,7 +59,12 @@ def runtime_loader(settings: KioskSettings) -> RuntimeLoader:
     def load(post: Post) -> Runtime:
         from kiosk.runtime import KioskRuntime
 
-        return KioskRuntime(settings, post)
+        options = {}
+        if settings.backend.embedded:  # the demo's reference server, in this process
+            from kiosk.demo.embedded import runtime_options
+
+            options = runtime_options(settings)
+        return KioskRuntime(settings, post, **options)
 
     return load
 

@@ -54,12 +54,13 @@ def demo_runtime_loader(state_dir: Path, backend_url: str | None) -> Callable[[P
     """Builds the demo's runtime on the bridge's loader thread (heavy imports happen there)."""
 
     def load(post: Post) -> Runtime:
-        from kiosk.runtime import KioskRuntime, demo_settings
+        from kiosk.runtime import demo_settings
+        from kiosk.ui.app import runtime_loader
 
         settings = demo_settings(
             state_dir, width=DEMO_WIDTH, height=DEMO_HEIGHT, backend_url=backend_url
         )
-        return KioskRuntime(settings, post)
+        return runtime_loader(settings)(post)
 
     return load
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kiosk.backend.models import (
+from apm_api.models import (
     Catalogue,
     DocumentInfo,
     FieldKind,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.backend.models import ErrorCode, RequestStatus, Text
+from apm_api.models import ErrorCode, RequestStatus, Text
 from kiosk.flow import Screen, view_model
 from kiosk.flow import effects as fx
 from kiosk.flow import events as ev

@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from apm_api.signature import validate_signed_pdf
 from apm_server.app import start_server
-from apm_server.signing import validate_signed_pdf
 from kiosk.backend.client import BackendClient
 from kiosk.config import load_config_text
+from kiosk.demo.embedded import runtime_options
 from kiosk.flow import Screen
 from kiosk.flow import events as ev
 from kiosk.runtime import KioskRuntime, demo_settings
@@ -97,7 +98,9 @@ def make_host(tmp_path: Path) -> Iterator[Callable[..., Host]]:
     hosts: list[Host] = []
 
     def make(settings, **kwargs) -> Host:
-        host = Host(lambda post: KioskRuntime(settings, post, **kwargs))
+        host = Host(
+            lambda post: KioskRuntime(settings, post, **{**runtime_options(settings), **kwargs})
+        )
         host.runtime.start()
         hosts.append(host)
         return host

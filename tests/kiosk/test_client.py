@@ -19,15 +19,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.backend.client import BackendClient
-from kiosk.backend.errors import (
-    BackendError,
-    BackendProtocolError,
-    BackendRejected,
-    BackendServerError,
-    BackendUnreachable,
-)
-from kiosk.backend.models import (
+from apm_api.models import (
     ErrorCode,
     Heartbeat,
     IdentifyByCard,
@@ -36,6 +28,14 @@ from kiosk.backend.models import (
     Rating,
     RequestStatus,
     SubmitRequest,
+)
+from kiosk.backend.client import BackendClient
+from kiosk.backend.errors import (
+    BackendError,
+    BackendProtocolError,
+    BackendRejected,
+    BackendServerError,
+    BackendUnreachable,
 )
 
 TOKEN = "device-token-123"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from apm_api.signature import validate_signed_pdf
 from apm_server.letter import MONTHS
-from apm_server.signing import validate_signed_pdf
 from apm_server.store import wib
 
 from .conftest import SITI_NAME, SITI_NIK, Kiosk, serving

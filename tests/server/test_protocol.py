@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from apm_api.openapi import IDEMPOTENCY_KEY_PATTERN
 from apm_server.app import IDEMPOTENCY_KEY, RunningServer
-from apm_server.openapi import IDEMPOTENCY_KEY_PATTERN
 
 from .conftest import (
     API,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from apm_server.signing import validate_signed_pdf
+from apm_api.signature import validate_signed_pdf
 
 pytestmark = pytest.mark.qt
 

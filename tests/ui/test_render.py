@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from kiosk.backend.models import RequestStatus
+from apm_api.models import RequestStatus
 from kiosk.flow import FlowState, view_model
 from kiosk.flow import events as ev
 from kiosk.ui.app import KioskWindow, WindowSpec

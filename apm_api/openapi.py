@@ -1,6 +1,6 @@
 """Backend API v1 as an OpenAPI 3.1 document, built from the same models the code uses.
 
-`python -m apm_server.openapi > api/openapi.yaml` writes the committed contract; a test
+`python -m apm_api.openapi > api/openapi.yaml` writes the committed contract; a test
 fails when the models and the committed file disagree, so the document cannot go stale.
 """
 
@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from kiosk.backend import models as m
+from apm_api import models as m
 
 SCHEMAS: list[type[BaseModel]] = [
     m.ApiError,
@@ -31,7 +31,7 @@ SCHEMAS: list[type[BaseModel]] = [
     m.HeartbeatAck,
 ]
 
-# The same rule as apm_server.app.IDEMPOTENCY_KEY: 8 to 200 visible ASCII characters.
+# The same rule as apm_server.app.IDEMPOTENCY_KEY (the server imports it from here): 8 to 200 visible ASCII characters.
 IDEMPOTENCY_KEY_PATTERN = "^[!-~]{8,200}$"
 
 ERRORS = {
@@ -135,7 +135,7 @@ DESCRIPTION = (
     "What an APM kiosk needs from a village's letter system. Every error answer is an "
     "ApiError JSON body (also 405 for a known path with another method, 411 for a chunked "
     "body). Requests made with the same Idempotency-Key are carried out once. Generated from "
-    "kiosk/backend/models.py by `python -m apm_server.openapi`; do not edit by hand."
+    "apm_api/models.py by `python -m apm_api.openapi`; do not edit by hand."
 )
 
 

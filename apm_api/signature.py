@@ -1,0 +1,115 @@
+"""Is this the letter the village head signed? SHA-256 and PAdES checks (pyHanko).
+
+The kiosk runs `check_letter` before anything goes to paper; the reference server and the
+tests use `validate_signed_pdf` too. Neither function raises: a broken, truncated or
+hostile PDF is a failed check with a reason a technician can read, never a crash.
+
+pyHanko costs about half a second to import, so it is imported inside the functions, on
+the worker thread that first validates a letter, never at kiosk start-up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from io import BytesIO
+
+
+class LetterProblem(StrEnum):
+    """Why a letter must not be printed (stable strings: logs and tests use them)."""
+
+    HASH_MISMATCH = "hash_mismatch"  # not the bytes the backend said it signed
+    NOT_A_PDF = "not_a_pdf"  # truncated or garbage
+    UNSIGNED = "unsigned"  # no signature at all
+    MODIFIED = "modified"  # bytes changed or appended after signing
+    BAD_SIGNATURE = "bad_signature"  # the cryptography does not hold
+    UNTRUSTED = "untrusted"  # signed, but not by a certificate under our trust anchors
+    NO_TRUST_ANCHORS = "no_trust_anchors"  # nothing configured to check against
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    intact: bool  # the signed bytes were not changed, and they cover the whole file
+    valid: bool  # the cryptographic signature is correct
+    trusted: bool  # the signer chains up to one of the trust anchors
+    signer: str
+    summary: str
+    problem: LetterProblem | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None and self.intact and self.valid and self.trusted
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def check_letter(
+    pdf: bytes, expected_sha256: str, trust_roots_pem: Sequence[bytes]
+) -> SignatureCheck:
+    """The whole check before printing: the backend's hash first, then the signature."""
+    if sha256_hex(pdf) != expected_sha256.lower():
+        return _failed(LetterProblem.HASH_MISMATCH, "SHA-256 differs from the backend's value")
+    return validate_signed_pdf(pdf, trust_roots_pem)
+
+
+def validate_signed_pdf(pdf: bytes, trust_roots_pem: bytes | Sequence[bytes]) -> SignatureCheck:
+    """Check the letter's last signature against the trust anchors (never raises).
+
+    The last signature must cover the entire file: anything appended after the village
+    head signed (an incremental update, even a harmless-looking one) fails the check.
+    """
+    roots = [trust_roots_pem] if isinstance(trust_roots_pem, bytes) else list(trust_roots_pem)
+    if pdf.lstrip()[:5] != b"%PDF-" or b"%%EOF" not in pdf[-1024:]:
+        return _failed(LetterProblem.NOT_A_PDF, "not a complete PDF file")
+    try:
+        context = _validation_context(roots)
+    except ValueError as exc:
+        return _failed(LetterProblem.NO_TRUST_ANCHORS, str(exc))
+    try:
+        from pyhanko.pdf_utils.reader import PdfFileReader
+        from pyhanko.sign.validation import validate_pdf_signature
+        from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+        signatures = PdfFileReader(BytesIO(pdf), strict=False).embedded_signatures
+        if not signatures:
+            return _failed(LetterProblem.UNSIGNED, "no signature in the document")
+        status = validate_pdf_signature(signatures[-1], context)
+        signer = status.signing_cert.subject.human_friendly if status.signing_cert else ""
+        intact = bool(status.intact and status.coverage == SignatureCoverageLevel.ENTIRE_FILE)
+        valid, trusted = bool(status.valid), bool(status.trusted)
+        problem = None
+        if not intact:
+            problem = LetterProblem.MODIFIED
+        elif not valid:
+            problem = LetterProblem.BAD_SIGNATURE
+        elif not trusted:
+            problem = LetterProblem.UNTRUSTED
+        return SignatureCheck(intact, valid, trusted, signer, status.summary(), problem)
+    except Exception as exc:  # a broken PDF is a failed check, not a crash
+        return _failed(LetterProblem.NOT_A_PDF, f"cannot validate: {type(exc).__name__}: {exc}")
+
+
+def _validation_context(roots_pem: list[bytes]):  # -> pyhanko_certvalidator.ValidationContext
+    from asn1crypto import pem, x509
+    from pyhanko_certvalidator import ValidationContext
+
+    certificates = []
+    for data in roots_pem:
+        if not data.strip():
+            continue
+        try:
+            for _, _, der in pem.unarmor(data, multiple=True):
+                certificates.append(x509.Certificate.load(der))
+        except Exception as exc:
+            raise ValueError(f"a trust anchor is not a PEM certificate: {exc}") from None
+    if not certificates:
+        raise ValueError("no trust anchors configured")
+    return ValidationContext(trust_roots=certificates)
+
+
+def _failed(problem: LetterProblem, summary: str) -> SignatureCheck:
+    return SignatureCheck(False, False, False, "", summary, problem)
