@@ -69,6 +69,7 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
     UNKNOWN_CARD = "unknown_card"  # no resident has this card UID
+    UNKNOWN_RESIDENT = "unknown_resident"  # an offline request's NIK is not a resident's
     WRONG_PIN = "wrong_pin"  # NIK unknown or PIN wrong (not told apart, on purpose)
     LOCKED = "locked"  # too many wrong PINs; retry_after_s says when to try again
     SESSION_EXPIRED = "session_expired"
@@ -235,11 +236,38 @@ class RequestStatus(StrEnum):
         return self in (RequestStatus.COLLECTED, RequestStatus.CANCELLED, RequestStatus.REJECTED)
 
 
+class ApplicantByCard(Sent):
+    """Who asked, when the kiosk could not identify them online: the e-KTP's UID."""
+
+    method: Literal["card"] = "card"
+    card_uid: CardUid
+
+
+class ApplicantByNik(Sent):
+    """Who asked, when the kiosk could not identify them online: the NIK they typed."""
+
+    method: Literal["nik"] = "nik"
+    nik: Nik
+
+
+Applicant = Annotated[ApplicantByCard | ApplicantByNik, Field(discriminator="method")]
+
+
 class SubmitRequest(Sent):
-    """POST /requests body; sent with an Idempotency-Key header."""
+    """POST /requests body; sent with an Idempotency-Key header.
+
+    Normally sent with the resident's X-Session-Token. A request taken while the backend
+    could not be reached is sent later, when the link returns, without a session but with
+    `applicant`: the identity is then unverified and the back office checks it.
+    """
 
     service_code: str
     fields: dict[str, str]
+    applicant: Applicant | None = None
+    # When the citizen confirmed at the kiosk (a queued request arrives later).
+    submitted_at: datetime | None = None
+    # The kiosk's own reference, printed on the receipt before the backend answered.
+    kiosk_reference: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9-]{4,32}$")] | None = None
 
 
 class DocumentInfo(Answer):
@@ -260,6 +288,9 @@ class LetterRequest(Answer):
     reject_reason: Text | None = None
     document: DocumentInfo | None = None  # present once status is ready or collected
     verify_url: str | None = None
+    # False for a request sent without a session (taken offline): the office checks it.
+    identity_verified: bool = True
+    kiosk_reference: str | None = None
 
 
 class RequestList(Answer):

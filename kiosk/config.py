@@ -87,10 +87,51 @@ class SignatureSection(Strict):
     trust_anchors: list[FilePath] = Field(default_factory=list)
 
 
+class StorageSection(Strict):
+    """What the kiosk keeps on its disk, and for how long (personal data: as short as can be)."""
+
+    # A letter and the personal data of a request leave the disk once printed and reported,
+    # or after this many days when the citizen never comes back.
+    retention_days: float = Field(default=14.0, gt=0, le=365)
+    # Reprints through pickup, per letter, after the first print (each one is recorded).
+    reprint_limit: int = Field(default=1, ge=0, le=5)
+
+
+class SyncSection(Strict):
+    """The outbox's sender and the prefetch of signed letters."""
+
+    retry_min_s: float = Field(default=1.0, gt=0, le=600)
+    retry_max_s: float = Field(default=300.0, gt=0, le=3600)
+    # The link is shown as down only after this many failures in a row.
+    down_after_failures: int = Field(default=3, ge=1, le=100)
+    # How often pending requests made at this kiosk are checked, to prefetch signed letters.
+    prefetch_every_s: float = Field(default=30.0, gt=0, le=3600)
+
+
+class TimeoutsSection(Strict):
+    """Deadlines of the screens where the citizen waits on the machine."""
+
+    identify_s: float = Field(default=20.0, gt=0, le=300)
+    submit_s: float = Field(default=20.0, gt=0, le=300)
+    print_s: float = Field(default=120.0, gt=0, le=1800)
+
+
+class LoggingSection(Strict):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    # A rotating file in <state_dir>/logs; under systemd the journal gets the same lines.
+    file: bool = True
+    max_bytes: int = Field(default=2_000_000, ge=10_000, le=1_000_000_000)
+    backups: int = Field(default=5, ge=0, le=100)
+
+
 class ConfigFile(Strict):
     kiosk: KioskSection = KioskSection()
     backend: BackendSection
     signature: SignatureSection = SignatureSection()
+    storage: StorageSection = StorageSection()
+    sync: SyncSection = SyncSection()
+    timeouts: TimeoutsSection = TimeoutsSection()
+    logging: LoggingSection = LoggingSection()
     devices: dict[str, Any]  # each table is validated by its driver's settings_model
 
 
@@ -113,12 +154,27 @@ class KioskSettings:
         self.kiosk: KioskSection = parsed.kiosk
         self.backend: BackendSection = parsed.backend
         self.signature: SignatureSection = parsed.signature
+        self.storage: StorageSection = parsed.storage
+        self.sync: SyncSection = parsed.sync
+        self.timeouts: TimeoutsSection = parsed.timeouts
+        self.logging: LoggingSection = parsed.logging
         self.devices: dict[str, DeviceConfig] = devices
 
     @property
     def state_dir(self) -> Path:
         override = os.environ.get(STATE_DIR_ENV)
         return Path(override) if override else self.kiosk.state_dir
+
+    def trust_anchor_paths(self) -> list[Path]:
+        """The CA certificates a letter's signature must chain up to.
+
+        With the demo's embedded server, its demo CA (created on its first start).
+        """
+        if self.signature.trust_anchors:
+            return list(self.signature.trust_anchors)
+        if self.backend.embedded:
+            return [self.state_dir / "embedded-server" / "demo-ca" / "ca.pem"]
+        return []
 
     def backend_token(self) -> str:
         """The device token (read from token_file each time, so it can be rotated)."""
@@ -211,6 +267,12 @@ def _cross_checks(data: dict[str, Any], base_dir: Path) -> list[str]:
     if signature is not None:
         anchors = [_absolute(p, base_dir) for p in signature.trust_anchors]
         problems.extend(_signature_problems(SignatureSection(trust_anchors=anchors)))
+        if not anchors and not (backend is not None and backend.embedded):
+            # Without a trust anchor no letter could be verified, so none could be printed.
+            problems.append(
+                "signature.trust_anchors: expected at least one CA certificate file (PEM), "
+                "found none (required unless backend.embedded = true)"
+            )
     return problems
 
 

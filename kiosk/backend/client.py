@@ -212,7 +212,7 @@ class BackendClient:
         all_headers = {**(headers or {}), "Accept": accept}
         data = None
         if body is not None:
-            data = body.model_dump_json().encode()
+            data = body.model_dump_json(exclude_none=True).encode()
             all_headers["Content-Type"] = "application/json"
         try:
             # Always streamed, so that no answer is read beyond its size limit; no
