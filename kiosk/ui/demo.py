@@ -54,7 +54,7 @@ def demo_runtime_loader(state_dir: Path, backend_url: str | None) -> Callable[[P
     """Builds the demo's runtime on the bridge's loader thread (heavy imports happen there)."""
 
     def load(post: Post) -> Runtime:
-        from kiosk.runtime import demo_settings
+        from kiosk.demo.settings import demo_settings
         from kiosk.ui.app import runtime_loader
 
         settings = demo_settings(

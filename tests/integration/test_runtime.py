@@ -22,9 +22,10 @@ from apm_server.app import start_server
 from kiosk.backend.client import BackendClient
 from kiosk.config import load_config_text
 from kiosk.demo.embedded import runtime_options
+from kiosk.demo.settings import demo_settings
 from kiosk.flow import Screen
 from kiosk.flow import events as ev
-from kiosk.runtime import KioskRuntime, demo_settings
+from kiosk.runtime import KioskRuntime
 from printer.escpos_text import decode_escpos
 
 SITI_UID = "04A3B2C1D0E1F2"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.config import load_config_text
-from kiosk.runtime import demo_settings
+from kiosk.demo.settings import demo_settings
 from kiosk.ui.app import KioskWindow
 from tests.ui.helpers import click, find, screen_is, texts
 

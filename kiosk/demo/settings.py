@@ -1,0 +1,57 @@
+"""The demo's kiosk configuration: every device simulated, the reference backend embedded
+(or a running one named by URL). Built through the same loader as a real config file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kiosk.config import KioskSettings
+
+
+DEMO_CONFIG = """
+# The demo: every device simulated, the reference backend embedded in the process.
+[kiosk]
+state_dir = "{state_dir}"
+fullscreen = false
+screen_width = {width}
+screen_height = {height}
+
+[backend]
+{backend}
+
+[devices.receipt_printer]
+type = "escpos"
+transport = {{ type = "simulated" }}
+
+[devices.document_printer]
+type = "simulated"
+
+[devices.card_reader]
+type = "simulated"
+"""
+
+
+def demo_settings(
+    state_dir: Path,
+    width: int = 1280,
+    height: int = 800,
+    auto_sign_s: float = 2.0,
+    backend_url: str | None = None,
+) -> KioskSettings:
+    """Settings for the demo, through the same loader and validation as a real file.
+
+    With `backend_url`, the kiosk uses that running reference server (its demo token)
+    instead of embedding one.
+    """
+    from kiosk.config import load_config_text
+
+    if backend_url:
+        backend = f'url = "{backend_url}"\ntoken = "demo-kiosk-token"'
+    else:
+        backend = f"embedded = true\nembedded_auto_sign_s = {auto_sign_s}"
+    text = DEMO_CONFIG.format(
+        state_dir=state_dir.as_posix(), width=width, height=height, backend=backend
+    )
+    return load_config_text(text, source="<demo config>", base_dir=state_dir)
