@@ -131,6 +131,7 @@ class FailureKind(StrEnum):
     SERVER = "server"  # 5xx: worth retrying later
     PROTOCOL = "protocol"  # the backend answered something malformed
     DEVICE = "device"  # a printer or reader failed
+    VERIFY = "verify"  # a letter failed its SHA-256 or signature check: never printed
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,15 @@ class DocumentFetchFailed:
 
 
 @dataclass(frozen=True)
+class PrintProgress:
+    """The print service moved to another step of printing a letter."""
+
+    session_no: int
+    request_id: str
+    step: str  # a kiosk.flow.state.PrintStep value
+
+
+@dataclass(frozen=True)
 class DocumentPrinted:
     session_no: int
     request_id: str
@@ -294,6 +304,7 @@ Result = (
     | RetryLoad
     | DocumentFetched
     | DocumentFetchFailed
+    | PrintProgress
     | DocumentPrinted
     | ReceiptPrinted
     | PrintFailed

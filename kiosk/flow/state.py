@@ -36,6 +36,7 @@ MACHINE_BUSY_SCREENS = frozenset({Screen.IDENTIFYING, Screen.SUBMITTING, Screen.
 
 class PrintStep(StrEnum):
     DOWNLOADING = "downloading"
+    VERIFYING = "verifying"  # SHA-256 and the village head's signature
     PRINTING = "printing"
 
 
