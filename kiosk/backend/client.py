@@ -131,10 +131,16 @@ class BackendClient:
 
     @_guarded
     def submit(
-        self, session_token: str, body: SubmitRequest, idempotency_key: str
+        self, session_token: str | None, body: SubmitRequest, idempotency_key: str
     ) -> LetterRequest:
-        """201 for a new request, 200 when the server replays an earlier answer."""
-        headers = {"X-Session-Token": session_token, "Idempotency-Key": idempotency_key}
+        """201 for a new request, 200 when the server replays an earlier answer.
+
+        Without a session token (a request taken while the backend was unreachable) the
+        body must name the `applicant`; the backend marks the identity unverified.
+        """
+        headers = {"Idempotency-Key": idempotency_key}
+        if session_token is not None:
+            headers["X-Session-Token"] = session_token
         return self._json("POST", "/requests", LetterRequest, body=body, headers=headers)
 
     @_guarded
