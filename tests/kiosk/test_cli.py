@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,8 @@ GOOD = """
 [backend]
 url = "http://127.0.0.1:8080"
 token = "device-token"
+[signature]
+trust_anchors = ["root.pem"]
 [devices.receipt_printer]
 type = "escpos"
 transport = { type = "simulated" }
@@ -108,7 +111,7 @@ def fake_drivers(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_check_good_config(
-    tmp_path: Path, fake_drivers: None, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, fake_drivers: None, root_pem: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "kiosk.toml"
     path.write_text(GOOD, encoding="utf-8")
@@ -120,7 +123,7 @@ def test_check_good_config(
 
 
 def test_run_hands_the_settings_to_the_ui(
-    tmp_path: Path, fake_drivers: None, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, fake_drivers: None, root_pem: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import types
 
@@ -137,6 +140,19 @@ def test_run_hands_the_settings_to_the_ui(
     path.write_text(GOOD, encoding="utf-8")
     assert cli.main(["run", "--config", str(path)]) == 7
     assert seen[0].backend_token() == "device-token"
+    assert seen[0].trust_anchor_paths() == [root_pem]
+
+
+def test_check_refuses_a_backend_without_trust_anchor(
+    tmp_path: Path, fake_drivers: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(GOOD.replace('["root.pem"]', "[]"), encoding="utf-8")
+    assert cli.main(["config", "check", str(path)]) == 2
+    assert capsys.readouterr().err == (
+        f"{path}: signature.trust_anchors: expected at least one CA certificate file (PEM), "
+        "found none (required unless backend.embedded = true)\n"
+    )
 
 
 def test_unexpected_error_is_one_line_and_exit_1(
@@ -181,12 +197,17 @@ def test_demo_passes_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("name", ["simulated.toml", "escpos-serial.toml", "escpos-network.toml"])
-def test_shipped_configs_pass_the_check(name: str) -> None:
+def test_shipped_configs_pass_the_check(name: str, tmp_path: Path, ca_pem: bytes) -> None:
     from kiosk.config import default_registries
 
     missing = [role for role, registry in default_registries().items() if registry is None]
     if missing:
         pytest.skip(f"driver layers not installed yet: {missing}")
-    result = run("config", "check", f"config/{name}")
+    # Installed as documented: the national CA root at trust/bsre-root.pem next to the file.
+    path = tmp_path / name
+    shutil.copyfile(REPO / "config" / name, path)
+    (tmp_path / "trust").mkdir()
+    (tmp_path / "trust" / "bsre-root.pem").write_bytes(ca_pem)
+    result = run("config", "check", str(path))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"config/{name}: OK (receipt_printer: escpos,")
+    assert result.stdout.startswith(f"{path}: OK (receipt_printer: escpos,")

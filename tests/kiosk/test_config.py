@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,10 @@ import pytest
 from kiosk.config import (
     DEFAULT_CONFIG_PATH,
     ConfigError,
+    LoggingSection,
+    StorageSection,
+    SyncSection,
+    TimeoutsSection,
     config_path,
     load_config,
     load_config_text,
@@ -33,7 +39,7 @@ token = "secret-device-token"
 connect_timeout_s = 2.5
 
 [signature]
-trust_anchors = []
+trust_anchors = ["root.pem"]
 
 [devices.receipt_printer]
 type = "escpos"
@@ -74,7 +80,7 @@ def problems_of(path: Path, registries: Any) -> list[str]:
 # --- a good file -------------------------------------------------------------------------
 
 
-def test_good_file_loads_completely(tmp_path: Path, registries: Any) -> None:
+def test_good_file_loads_completely(tmp_path: Path, registries: Any, root_pem: Path) -> None:
     settings = load_config(write(tmp_path, GOOD), registries=registries)
     assert settings.kiosk.language == "en"
     assert settings.kiosk.fullscreen is False
@@ -91,7 +97,7 @@ def test_good_file_loads_completely(tmp_path: Path, registries: Any) -> None:
 
 
 def test_make_device_builds_the_driver_with_its_validated_settings(
-    tmp_path: Path, registries: Any
+    tmp_path: Path, registries: Any, root_pem: Path
 ) -> None:
     settings = load_config(write(tmp_path, GOOD), registries=registries)
     device: Any = settings.make_device("receipt_printer")
@@ -102,11 +108,15 @@ def test_make_device_builds_the_driver_with_its_validated_settings(
     assert isinstance(transport, FakeSerialTransport) and transport.baudrate == 19200
 
 
-def test_relative_paths_are_relative_to_the_file(tmp_path: Path, registries: Any) -> None:
+def test_relative_paths_are_relative_to_the_file(
+    tmp_path: Path, registries: Any, ca_pem: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "etc").mkdir()
     (tmp_path / "etc" / "token").write_text("from-a-file\n", encoding="utf-8")
-    (tmp_path / "etc" / "ca.pem").write_text("pem", encoding="utf-8")
-    (tmp_path / "etc" / "root.pem").write_text("pem", encoding="utf-8")
+    (tmp_path / "etc" / "ca.pem").write_bytes(ca_pem)
+    (tmp_path / "etc" / "root.pem").write_bytes(ca_pem)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # not the file's folder
     text = f"""
 [kiosk]
 state_dir = "state"
@@ -121,6 +131,7 @@ trust_anchors = ["root.pem"]
     assert settings.backend_token() == "from-a-file"
     assert settings.backend.verify_tls == tmp_path / "etc" / "ca.pem"
     assert settings.signature.trust_anchors == [tmp_path / "etc" / "root.pem"]
+    assert settings.trust_anchor_paths() == [tmp_path / "etc" / "root.pem"]
     assert settings.kiosk.state_dir == tmp_path / "etc" / "state"
 
 
@@ -140,9 +151,20 @@ def test_embedded_backend_needs_no_url_or_token(tmp_path: Path, registries: Any)
     settings = load_config(write(tmp_path, text), registries=registries)
     assert settings.backend.embedded is True
     assert settings.backend.embedded_auto_sign_s == 0.5
+    assert settings.signature.trust_anchors == []
 
 
-def test_load_config_text(tmp_path: Path, registries: Any) -> None:
+def test_embedded_backend_trusts_the_demo_ca_of_its_state_dir(
+    tmp_path: Path, registries: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("APM_KIOSK_STATE_DIR", raising=False)
+    text = f'[kiosk]\nstate_dir = "state"\n[backend]\nembedded = true\n{DEVICES}'
+    settings = load_config(write(tmp_path, text), registries=registries)
+    demo_ca = tmp_path / "state" / "embedded-server" / "demo-ca" / "ca.pem"
+    assert settings.trust_anchor_paths() == [demo_ca]
+
+
+def test_load_config_text(tmp_path: Path, registries: Any, root_pem: Path) -> None:
     settings = load_config_text(GOOD, source="<demo>", base_dir=tmp_path, registries=registries)
     assert settings.kiosk.state_dir == tmp_path / "state"
     with pytest.raises(ConfigError, match=r"^<demo>: backend: missing"):
@@ -172,7 +194,7 @@ def test_unreadable_file(tmp_path: Path, registries: Any) -> None:
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")
-def test_file_without_read_permission(tmp_path: Path, registries: Any) -> None:
+def test_file_without_read_permission(tmp_path: Path, registries: Any, root_pem: Path) -> None:
     path = write(tmp_path, GOOD)
     path.chmod(0)
     [problem] = problems_of(path, registries)
@@ -194,14 +216,18 @@ def test_toml_syntax_error_names_line_and_column(tmp_path: Path, registries: Any
 # --- keys and values -----------------------------------------------------------------------
 
 
-def test_wrong_type_names_key_path_expectation_and_value(tmp_path: Path, registries: Any) -> None:
+def test_wrong_type_names_key_path_expectation_and_value(
+    tmp_path: Path, registries: Any, root_pem: Path
+) -> None:
     text = GOOD.replace("baudrate = 19200", 'baudrate = "fast"')
     assert problems_of(write(tmp_path, text), registries) == [
         'devices.receipt_printer.transport.baudrate: expected an integer, found "fast" (string)'
     ]
 
 
-def test_unknown_key_suggests_the_close_one(tmp_path: Path, registries: Any) -> None:
+def test_unknown_key_suggests_the_close_one(
+    tmp_path: Path, registries: Any, root_pem: Path
+) -> None:
     text = GOOD.replace('token = "secret', 'tokn = "secret').replace("baudrate", "baudrat")
     problems = problems_of(write(tmp_path, text), registries)
     assert "backend.tokn: unknown key 'tokn' (did you mean 'token'?)" in problems
@@ -212,14 +238,16 @@ def test_unknown_key_suggests_the_close_one(tmp_path: Path, registries: Any) -> 
     assert "backend: missing token (give token or token_file)" in problems
 
 
-def test_unknown_section_and_role(tmp_path: Path, registries: Any) -> None:
+def test_unknown_section_and_role(tmp_path: Path, registries: Any, root_pem: Path) -> None:
     text = GOOD + "\n[kiosck]\nx = 1\n[devices.scaner]\ntype = 'x'\n"
     problems = problems_of(write(tmp_path, text), registries)
     assert "kiosck: unknown key 'kiosck' (did you mean 'kiosk'?)" in problems
     assert any(p.startswith("devices.scaner: unknown key 'scaner'") for p in problems)
 
 
-def test_every_problem_is_listed_one_per_line(tmp_path: Path, registries: Any) -> None:
+def test_every_problem_is_listed_one_per_line(
+    tmp_path: Path, registries: Any, root_pem: Path
+) -> None:
     text = (
         GOOD.replace('language = "en"', 'language = "fr"')
         .replace("fullscreen = false", 'fullscreen = "no"')
@@ -237,15 +265,15 @@ def test_every_problem_is_listed_one_per_line(tmp_path: Path, registries: Any) -
     assert len(problems) >= 5
 
 
-def test_out_of_range_number(tmp_path: Path, registries: Any) -> None:
+def test_out_of_range_number(tmp_path: Path, registries: Any, root_pem: Path) -> None:
     text = GOOD.replace("connect_timeout_s = 2.5", "connect_timeout_s = 0")
     [problem] = problems_of(write(tmp_path, text), registries)
     assert problem == "backend.connect_timeout_s: expected greater than 0, found 0 (integer)"
 
 
-def test_missing_sections_and_roles(tmp_path: Path, registries: Any) -> None:
+def test_missing_sections_and_roles(tmp_path: Path, registries: Any, root_pem: Path) -> None:
     problems = problems_of(write(tmp_path, "[kiosk]\n"), registries)
-    assert problems == ["backend: missing", "devices: missing"]
+    assert problems[:2] == ["backend: missing", "devices: missing"]
     text = GOOD.split("[devices.document_printer]")[0]
     problems = problems_of(write(tmp_path, text), registries)
     assert problems == [
@@ -254,7 +282,7 @@ def test_missing_sections_and_roles(tmp_path: Path, registries: Any) -> None:
     ]
 
 
-def test_missing_device_key(tmp_path: Path, registries: Any) -> None:
+def test_missing_device_key(tmp_path: Path, registries: Any, root_pem: Path) -> None:
     text = GOOD.replace(
         'transport = { type = "serial", port = "/dev/ttyUSB0", baudrate = 19200 }', ""
     )
@@ -267,7 +295,7 @@ def test_missing_device_key(tmp_path: Path, registries: Any) -> None:
     ]
 
 
-def test_unknown_transport_type(tmp_path: Path, registries: Any) -> None:
+def test_unknown_transport_type(tmp_path: Path, registries: Any, root_pem: Path) -> None:
     text = GOOD.replace('type = "serial"', 'type = "usb"')
     [problem] = problems_of(write(tmp_path, text), registries)
     assert problem == (
@@ -276,7 +304,9 @@ def test_unknown_transport_type(tmp_path: Path, registries: Any) -> None:
     )
 
 
-def test_unknown_device_type_lists_the_known_ones(tmp_path: Path, registries: Any) -> None:
+def test_unknown_device_type_lists_the_known_ones(
+    tmp_path: Path, registries: Any, root_pem: Path
+) -> None:
     text = GOOD.replace('type = "escpos"', 'type = "star"')
     assert problems_of(write(tmp_path, text), registries) == [
         "devices.receipt_printer.type: unknown type 'star' (known types: escpos)"
@@ -287,7 +317,7 @@ def test_unknown_device_type_lists_the_known_ones(tmp_path: Path, registries: An
     ]
 
 
-def test_both_token_and_token_file(tmp_path: Path, registries: Any) -> None:
+def test_both_token_and_token_file(tmp_path: Path, registries: Any, root_pem: Path) -> None:
     (tmp_path / "token").write_text("t", encoding="utf-8")
     text = GOOD.replace("connect_timeout_s", 'token_file = "token"\nconnect_timeout_s')
     assert problems_of(write(tmp_path, text), registries) == [
@@ -295,15 +325,17 @@ def test_both_token_and_token_file(tmp_path: Path, registries: Any) -> None:
     ]
 
 
-def test_neither_token_nor_url(tmp_path: Path, registries: Any) -> None:
-    text = f"[backend]\nconnect_timeout_s = 1.0\n{DEVICES}"
+def test_neither_token_nor_url(tmp_path: Path, registries: Any, root_pem: Path) -> None:
+    text = (
+        f'[backend]\nconnect_timeout_s = 1.0\n[signature]\ntrust_anchors = ["root.pem"]\n{DEVICES}'
+    )
     assert problems_of(write(tmp_path, text), registries) == [
         "backend.url: missing (required unless embedded = true)",
         "backend: missing token (give token or token_file)",
     ]
 
 
-def test_token_file_missing_or_empty(tmp_path: Path, registries: Any) -> None:
+def test_token_file_missing_or_empty(tmp_path: Path, registries: Any, root_pem: Path) -> None:
     text = GOOD.replace('token = "secret-device-token"', 'token_file = "token"')
     assert problems_of(write(tmp_path, text), registries) == [
         f"backend.token_file: file not found: {tmp_path / 'token'}"
@@ -324,7 +356,154 @@ def test_missing_trust_anchor_and_ca_bundle(tmp_path: Path, registries: Any) -> 
     ]
 
 
-def test_role_without_installed_drivers(tmp_path: Path, registries: Any) -> None:
+# --- trust anchors: required for a real backend --------------------------------------------
+
+ANCHOR_MISSING = (
+    "signature.trust_anchors: expected at least one CA certificate file (PEM), "
+    "found none (required unless backend.embedded = true)"
+)
+
+
+@pytest.mark.parametrize(
+    "signature", ["", "[signature]\n", "[signature]\ntrust_anchors = []\n"], ids=repr
+)
+def test_url_backend_without_trust_anchor_is_refused(
+    tmp_path: Path, registries: Any, signature: str
+) -> None:
+    text = GOOD.replace('[signature]\ntrust_anchors = ["root.pem"]\n', signature)
+    assert problems_of(write(tmp_path, text), registries) == [ANCHOR_MISSING]
+
+
+def test_trust_anchor_rule_is_reported_with_the_other_problems(
+    tmp_path: Path, registries: Any
+) -> None:
+    text = GOOD.replace('["root.pem"]', "[]").replace('language = "en"', 'language = "fr"')
+    problems = problems_of(write(tmp_path, text), registries)
+    assert ANCHOR_MISSING in problems
+    assert "kiosk.language: expected 'id' or 'en', found \"fr\" (string)" in problems
+
+
+def test_trust_anchors_of_the_wrong_type(tmp_path: Path, registries: Any) -> None:
+    text = GOOD.replace('["root.pem"]', '"root.pem"')
+    assert problems_of(write(tmp_path, text), registries) == [
+        'signature.trust_anchors: expected a list, found "root.pem" (string)'
+    ]
+
+
+def test_a_folder_is_not_a_trust_anchor(tmp_path: Path, registries: Any) -> None:
+    (tmp_path / "root.pem").mkdir()
+    assert problems_of(write(tmp_path, GOOD), registries) == [
+        f"signature.trust_anchors.0: file not found: {tmp_path / 'root.pem'}"
+    ]
+
+
+def test_every_trust_anchor_must_exist(tmp_path: Path, registries: Any, root_pem: Path) -> None:
+    text = GOOD.replace('["root.pem"]', '["root.pem", "/nonexistent/bsre.pem", "sub/ca.pem"]')
+    assert problems_of(write(tmp_path, text), registries) == [
+        "signature.trust_anchors.1: file not found: /nonexistent/bsre.pem",
+        f"signature.trust_anchors.2: file not found: {tmp_path / 'sub' / 'ca.pem'}",
+    ]
+
+
+def test_embedded_backend_may_still_name_trust_anchors(
+    tmp_path: Path, registries: Any, root_pem: Path
+) -> None:
+    text = f'[backend]\nembedded = true\n[signature]\ntrust_anchors = ["root.pem"]\n{DEVICES}'
+    settings = load_config(write(tmp_path, text), registries=registries)
+    assert settings.trust_anchor_paths() == [root_pem]
+
+
+def test_absolute_trust_anchor_path(tmp_path: Path, registries: Any, root_pem: Path) -> None:
+    (tmp_path / "conf").mkdir()
+    text = GOOD.replace('["root.pem"]', f"[{str(root_pem)!r}]")
+    settings = load_config(write(tmp_path / "conf", text), registries=registries)
+    assert settings.trust_anchor_paths() == [root_pem]
+
+
+# --- storage, sync, timeouts, logging --------------------------------------------------------
+
+
+def test_new_sections_have_their_defaults(tmp_path: Path, registries: Any, root_pem: Path) -> None:
+    settings = load_config(write(tmp_path, GOOD), registries=registries)
+    assert (settings.storage.retention_days, settings.storage.reprint_limit) == (14.0, 1)
+    assert settings.sync.retry_min_s == 1.0 and settings.sync.retry_max_s == 300.0
+    assert settings.sync.down_after_failures == 3 and settings.sync.prefetch_every_s == 30.0
+    assert (settings.timeouts.identify_s, settings.timeouts.submit_s) == (20.0, 20.0)
+    assert settings.timeouts.print_s == 120.0
+    assert settings.logging.level == "info" and settings.logging.file is True
+    assert (settings.logging.max_bytes, settings.logging.backups) == (2_000_000, 5)
+
+
+def test_new_sections_are_read(tmp_path: Path, registries: Any, root_pem: Path) -> None:
+    text = (
+        GOOD
+        + """
+[storage]
+retention_days = 7
+reprint_limit = 0
+[sync]
+retry_min_s = 0.5
+retry_max_s = 60
+down_after_failures = 5
+prefetch_every_s = 10.0
+[timeouts]
+identify_s = 15
+submit_s = 30.0
+print_s = 90
+[logging]
+level = "debug"
+file = false
+max_bytes = 100000
+backups = 2
+"""
+    )
+    settings = load_config(write(tmp_path, text), registries=registries)
+    assert (settings.storage.retention_days, settings.storage.reprint_limit) == (7, 0)
+    assert (settings.sync.retry_min_s, settings.sync.retry_max_s) == (0.5, 60)
+    assert (settings.sync.down_after_failures, settings.sync.prefetch_every_s) == (5, 10.0)
+    timeouts = settings.timeouts
+    assert (timeouts.identify_s, timeouts.submit_s, timeouts.print_s) == (15, 30.0, 90)
+    assert (settings.logging.level, settings.logging.file) == ("debug", False)
+    assert (settings.logging.max_bytes, settings.logging.backups) == (100_000, 2)
+
+
+def test_wrong_type_in_sync_names_file_key_expectation_and_value(
+    tmp_path: Path, registries: Any, root_pem: Path
+) -> None:
+    path = write(tmp_path, GOOD + '\n[sync]\nretry_max_s = "5m"\ndown_after_failures = 2.5\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, registries=registries)
+    assert str(caught.value).splitlines() == [
+        f'{path}: sync.retry_max_s: expected a number, found "5m" (string)',
+        f"{path}: sync.down_after_failures: expected an integer, found 2.5 (number)",
+    ]
+
+
+def test_new_sections_reject_bad_values(tmp_path: Path, registries: Any, root_pem: Path) -> None:
+    text = (
+        GOOD
+        + """
+[storage]
+retention_days = 0
+reprint_limit = 9
+[timeouts]
+print_s = true
+[logging]
+level = "verbose"
+rotate = true
+"""
+    )
+    problems = problems_of(write(tmp_path, text), registries)
+    assert problems == [
+        "storage.retention_days: expected greater than 0, found 0 (integer)",
+        "storage.reprint_limit: expected less than or equal to 5, found 9 (integer)",
+        "timeouts.print_s: expected a number, found true (boolean)",
+        "logging.level: expected 'debug', 'info', 'warning' or 'error', found \"verbose\" (string)",
+        "logging.rotate: unknown key 'rotate'",
+    ]
+
+
+def test_role_without_installed_drivers(tmp_path: Path, registries: Any, root_pem: Path) -> None:
     registries["card_reader"] = None
     assert problems_of(write(tmp_path, GOOD), registries) == [
         "devices.card_reader: no drivers installed for this role"
@@ -334,18 +513,77 @@ def test_role_without_installed_drivers(tmp_path: Path, registries: Any) -> None
 # --- the shipped examples, with the real drivers ---------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["simulated.toml", "escpos-serial.toml", "escpos-network.toml"])
-def test_shipped_configs_load_with_the_real_drivers(name: str) -> None:
+SHIPPED = ["simulated.toml", "escpos-serial.toml", "escpos-network.toml"]
+WITH_A_BACKEND = ["escpos-serial.toml", "escpos-network.toml"]
+
+
+def install_example(name: str, folder: Path, ca_pem: bytes | None) -> Path:
+    """The example as a technician installs it: the file in a folder, and the national
+    CA root (BSrE) at trust/bsre-root.pem next to it (unless ca_pem is None)."""
+    path = folder / name
+    shutil.copyfile(REPO / "config" / name, path)
+    if ca_pem is not None:
+        (folder / "trust").mkdir(exist_ok=True)
+        (folder / "trust" / "bsre-root.pem").write_bytes(ca_pem)
+    return path
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_configs_load_with_the_real_drivers(
+    name: str, tmp_path: Path, ca_pem: bytes
+) -> None:
     from kiosk.config import default_registries
 
     missing = [role for role, registry in default_registries().items() if registry is None]
     if missing:
         pytest.skip(f"driver layers not installed yet: {missing}")
-    settings = load_config(REPO / "config" / name)
+    settings = load_config(install_example(name, tmp_path, ca_pem))
     assert settings.device_type("document_printer") == "simulated"
 
 
-@pytest.mark.parametrize("name", ["simulated.toml", "escpos-serial.toml", "escpos-network.toml"])
-def test_shipped_configs_are_valid_for_the_loader(name: str, registries: Any) -> None:
-    settings = load_config(REPO / "config" / name, registries=registries)
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_configs_are_valid_for_the_loader(
+    name: str, tmp_path: Path, registries: Any, ca_pem: bytes
+) -> None:
+    settings = load_config(install_example(name, tmp_path, ca_pem), registries=registries)
     assert settings.device_type("receipt_printer") == "escpos"
+
+
+@pytest.mark.parametrize("name", WITH_A_BACKEND)
+def test_shipped_configs_with_a_backend_trust_the_root_next_to_them(
+    name: str, tmp_path: Path, registries: Any, ca_pem: bytes
+) -> None:
+    settings = load_config(install_example(name, tmp_path, ca_pem), registries=registries)
+    assert settings.trust_anchor_paths() == [tmp_path / "trust" / "bsre-root.pem"]
+
+
+@pytest.mark.parametrize("name", WITH_A_BACKEND)
+def test_shipped_configs_with_a_backend_say_where_the_root_is_missing(
+    name: str, tmp_path: Path, registries: Any
+) -> None:
+    path = install_example(name, tmp_path, ca_pem=None)
+    assert problems_of(path, registries) == [
+        f"signature.trust_anchors.0: file not found: {tmp_path / 'trust' / 'bsre-root.pem'}"
+    ]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_configs_document_the_defaults_of_the_optional_sections(
+    name: str, tmp_path: Path, registries: Any, ca_pem: bytes
+) -> None:
+    path = install_example(name, tmp_path, ca_pem)
+    text = path.read_text(encoding="utf-8")
+    for section in ("storage", "sync", "timeouts", "logging"):
+        assert f"\n[{section}]\n" in text, f"{name} does not document [{section}]"
+    # Uncommenting every documented `# key = value` must change nothing: they are the defaults.
+    uncommented = re.sub(r"(?m)^# ([a-z_]+ = \S+)", r"\1", text)
+    assert uncommented.count("\n# ") < text.count("\n# ")
+    path.write_text(uncommented, encoding="utf-8")
+    settings = load_config(path, registries=registries)
+    assert settings.storage == StorageSection()
+    assert settings.sync == SyncSection()
+    assert settings.timeouts == TimeoutsSection()
+    assert settings.logging == LoggingSection()
+    documented = set(re.findall(r"(?m)^([a-z_]+) = ", uncommented))
+    for model in (StorageSection, SyncSection, TimeoutsSection, LoggingSection):
+        assert set(model.model_fields) <= documented, f"{name}: {model.__name__}"
