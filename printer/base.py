@@ -88,8 +88,24 @@ class DocumentPrinter(Printer):
     kind = DeviceKind.DOCUMENT_PRINTER
 
     @abstractmethod
-    def print_pdf(self, pdf: bytes, title: str, owner: str) -> Job[PrintedDocument]:
-        """Print `pdf` exactly as it is (a signed PDF must never be altered)."""
+    def print_pdf(
+        self, pdf: bytes, title: str, owner: str, *, job_name: str | None = None
+    ) -> Job[PrintedDocument]:
+        """Print `pdf` exactly as it is (a signed PDF must never be altered).
+
+        `job_name` is the name the job carries on the printer: the kiosk passes its print
+        journal's job id, so that after a crash it can ask `job_outcome(job_name)`.
+        """
+
+    def job_outcome(self, device_job: str) -> bool | None:
+        """Did the job named `device_job` complete? None when this printer cannot tell.
+
+        Asked once at start-up for a letter the journal left "printing" (the kiosk died
+        while the printer had it). True: the paper came out; False: it did not; None:
+        nobody knows, so the citizen is offered a reprint instead of a silent second copy.
+        May do I/O: never call it on the GUI thread.
+        """
+        return None
 
 
 # --- shared by printer drivers ------------------------------------------------------------

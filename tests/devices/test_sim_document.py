@@ -10,6 +10,7 @@ from drivers.model import (
     DeviceError,
     ErrorKind,
     Feature,
+    HealthLevel,
     PaperLevel,
 )
 from printer.sim_document import build_test_page
@@ -91,3 +92,77 @@ def test_the_print_delay_is_honoured_and_cut_short_by_close(started):
     slow.close()
     assert failure(job).kind is ErrorKind.CANCELLED
     assert slow.simulator.printed() == []
+
+
+# --- the paper tray on disk (output_dir) and job outcomes ---------------------------------
+
+
+def tray(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_a_named_job_lands_in_the_tray_exactly_and_its_outcome_is_known(started, tmp_path):
+    folder = tmp_path / "tray"
+    printer = started(document_printer(output_dir=folder))
+    assert printer.job_outcome("job-1") is False  # nothing printed yet
+    printer.print_pdf(PDF, "Surat 231126-0042", OWNER, job_name="job-1").result(WAIT_S)
+    assert tray(folder) == ["job-1.pdf"]  # no temporary file left behind
+    assert (folder / "job-1.pdf").read_bytes() == PDF
+    assert printer.job_outcome("job-1") is True
+    assert printer.job_outcome("job-2") is False
+
+
+def test_the_tray_outlives_the_printer(started, tmp_path):
+    folder = tmp_path / "tray"
+    first = started(document_printer(output_dir=folder))
+    first.print_pdf(PDF, "letter", OWNER, job_name="before-restart").result(WAIT_S)
+    first.close().result(WAIT_S)
+    again = started(document_printer(output_dir=folder))
+    assert again.job_outcome("before-restart") is True
+    assert again.simulator.printed() == []  # memory is gone, paper is not
+
+
+def test_a_refused_job_leaves_the_tray_empty(started, tmp_path):
+    folder = tmp_path / "tray"
+    printer = started(document_printer(output_dir=folder, faults=["paper_out"]))
+    assert failure(printer.print_pdf(PDF, "letter", OWNER, job_name="j")).kind is ErrorKind.OFFLINE
+    assert tray(folder) == []
+    assert printer.job_outcome("j") is False
+
+
+def test_job_names_that_are_not_plain_file_names_are_refused(started, tmp_path):
+    folder = tmp_path / "tray"
+    printer = started(document_printer(output_dir=folder))
+    for name in ("../escape", ".hidden", "a/b", "", "x" * 101):
+        job = printer.print_pdf(PDF, "letter", OWNER, job_name=name)
+        assert failure(job).kind is ErrorKind.ILLEGAL, name
+        assert printer.job_outcome(name) is False
+    assert tray(folder) == [] and not (tmp_path / "escape.pdf").exists()
+    assert printer.simulator.printed() == []
+
+
+def test_an_unnamed_job_is_kept_under_its_job_id_and_test_pages_are_not(started, tmp_path):
+    folder = tmp_path / "tray"
+    printer = started(document_printer(output_dir=folder))
+    job = printer.print_pdf(PDF, "letter", OWNER)
+    job.result(WAIT_S)
+    report = printer.check_health(HealthLevel.EXTERNAL, OWNER).result(WAIT_S)
+    assert report.ok
+    assert tray(folder) == [f"{job.id}.pdf"]
+
+
+def test_without_an_output_dir_the_printer_cannot_tell(started):
+    printer = started(document_printer())
+    printer.print_pdf(PDF, "letter", OWNER, job_name="j").result(WAIT_S)
+    assert printer.job_outcome("j") is None
+
+
+def test_an_output_dir_that_cannot_be_made_fails_the_start(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    printer = document_printer(output_dir=blocker / "tray")
+    try:
+        error = printer.start(OWNER).future.exception(WAIT_S)
+        assert isinstance(error, DeviceError) and "output_dir" in error.message
+    finally:
+        printer.close()
