@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from apm_api.models import IdentifyByCard, IdentifyByNikPin, LetterRequest, SubmitRequest
+from apm_api.models import (
+    ApplicantByCard,
+    ApplicantByNik,
+    IdentifyByCard,
+    IdentifyByNikPin,
+    SubmitRequest,
+)
 from kiosk.flow.events import Event
 
 
@@ -21,8 +27,19 @@ class LoadKiosk:
 
 @dataclass(frozen=True)
 class Identify:
+    """Ask the backend who this is; also look up this kiosk's records for the citizen."""
+
     session_no: int
     request: IdentifyByCard | IdentifyByNikPin
+
+
+@dataclass(frozen=True)
+class FindMyRequests:
+    """Look up this kiosk's own records (works offline): by card, NIK or pickup code."""
+
+    session_no: int
+    applicant: ApplicantByCard | ApplicantByNik | None = None
+    pickup_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -33,8 +50,14 @@ class LoadMyRequests:
 
 @dataclass(frozen=True)
 class Submit:
+    """Queue the request durably in the outbox (then the sync worker sends it).
+
+    `body.applicant` always names the citizen, so the request can still be sent when the
+    session token has expired or was never had (identified while the backend was down).
+    """
+
     session_no: int
-    session_token: str
+    session_token: str | None
     body: SubmitRequest
     idempotency_key: str  # made once per confirmed draft: a retry reuses it
 
@@ -54,19 +77,15 @@ class Schedule:
 
 
 @dataclass(frozen=True)
-class FetchDocument:
-    """Download the signed letter, verify its SHA-256, keep it for printing."""
-
-    session_no: int
-    request: LetterRequest
-
-
-@dataclass(frozen=True)
-class PrintDocument:
-    """Print the letter fetched before, unchanged (a signed PDF is never edited)."""
+class PrintLetter:
+    """Print a signed letter: fetch, check SHA-256 and signature, print, report (one unit)."""
 
     session_no: int
     request_id: str
+    sha256: str
+    tracking_code: str
+    local_id: str | None = None
+    reprint: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,21 +104,13 @@ class ReceiptContent:
     tracking_code: str
     qr_payload: str
     footer: tuple[str, ...]
+    pickup_code: str | None = None  # shown as 1234-5678-9012; the QR carries it
 
 
 @dataclass(frozen=True)
 class PrintReceipt:
     session_no: int
     receipt: ReceiptContent
-
-
-@dataclass(frozen=True)
-class ReportPrinted:
-    """Tell the backend the letter was printed (idempotent, keyed)."""
-
-    request_id: str
-    document_sha256: str
-    idempotency_key: str
 
 
 @dataclass(frozen=True)
@@ -118,14 +129,13 @@ class EndSession:
 Effect = (
     LoadKiosk
     | Identify
+    | FindMyRequests
     | LoadMyRequests
     | Submit
     | CheckStatus
     | Schedule
-    | FetchDocument
-    | PrintDocument
+    | PrintLetter
     | PrintReceipt
-    | ReportPrinted
     | SendRating
     | EndSession
 )

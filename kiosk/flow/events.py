@@ -101,6 +101,18 @@ class AnswerNotice:
 
 
 @dataclass(frozen=True)
+class OpenPickup:
+    """Attract or identify screen: "Ambil surat" - come back with the receipt's code."""
+
+
+@dataclass(frozen=True)
+class SubmitPickupCode:
+    """Typed on the keypad, or typed by a keyboard-wedge scanner reading the receipt's QR."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class StillHere:
     """Any touch: resets the idle timer (the UI sends it on every press)."""
 
@@ -119,6 +131,8 @@ Intent = (
     | Finish
     | Home
     | AnswerNotice
+    | OpenPickup
+    | SubmitPickupCode
     | StillHere
 )
 
@@ -150,6 +164,7 @@ class Failure:
 class KioskLoaded:
     config: KioskConfig
     catalogue: Catalogue
+    cached: bool = False  # the backend could not be reached: the copy kept on disk
 
 
 @dataclass(frozen=True)
@@ -188,6 +203,15 @@ class SubmitFailed:
 
 
 @dataclass(frozen=True)
+class SubmitQueued:
+    """The request is on disk in the outbox: it cannot be lost any more."""
+
+    session_no: int
+    kiosk_reference: str
+    pickup_code: str
+
+
+@dataclass(frozen=True)
 class StatusChecked:
     session_no: int
     request: LetterRequest
@@ -209,14 +233,48 @@ class PollDue:
 
 
 @dataclass(frozen=True)
-class RetryLoad:
-    """Scheduled by the flow itself: try loading the kiosk configuration again."""
+class Deadline:
+    """Scheduled by the flow: the machine has had long enough on a busy screen."""
+
+    session_no: int
+    screen: str  # the Screen it was set for
+    attempt: int  # which try on that screen (a retry sets a new deadline)
 
 
 @dataclass(frozen=True)
-class DocumentFetched:
+class MyRequest:
+    """A request made at this kiosk (or known to the backend), as the pickup list shows it."""
+
+    request_id: str | None  # None while it waits in the outbox
+    reference: str  # the tracking code, or the kiosk reference before the backend answered
+    service_name: Text
+    status: str  # "queued", "failed", or a RequestStatus value
+    reason: Text | None = None  # why it failed or was rejected
+    sha256: str | None = None
+    printable: bool = False  # signed, and this kiosk may print it now
+    reprint: bool = False  # printed before: printing it again counts as a reprint
+    local_id: str | None = None
+
+
+@dataclass(frozen=True)
+class MyRequestsFound:
+    """This kiosk's records for the citizen (by card, NIK or pickup code)."""
+
     session_no: int
-    request_id: str
+    requests: tuple[MyRequest, ...]
+    by_code: bool = False
+
+
+@dataclass(frozen=True)
+class LinkChanged:
+    """The sync worker's view of the backend link (after several failures in a row)."""
+
+    up: bool
+
+
+@dataclass(frozen=True)
+class RetryLoad:
+    """Scheduled by the flow itself: try loading the kiosk configuration again."""
 
 
 @dataclass(frozen=True)
@@ -298,11 +356,14 @@ Result = (
     | MyRequestsLoaded
     | Submitted
     | SubmitFailed
+    | SubmitQueued
     | StatusChecked
     | StatusCheckFailed
     | PollDue
+    | Deadline
+    | MyRequestsFound
+    | LinkChanged
     | RetryLoad
-    | DocumentFetched
     | DocumentFetchFailed
     | PrintProgress
     | DocumentPrinted

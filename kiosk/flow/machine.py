@@ -20,6 +20,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from apm_api.models import (
+    ApplicantByCard,
+    ApplicantByNik,
     ErrorCode,
     IdentifyByCard,
     IdentifyByNikPin,
@@ -28,27 +30,28 @@ from apm_api.models import (
     SubmitRequest,
     Text,
 )
+from kiosk import pickup
 from kiosk.flow import events as ev
 from kiosk.flow import texts
 from kiosk.flow.effects import (
     CheckStatus,
     Effect,
     EndSession,
-    FetchDocument,
+    FindMyRequests,
     Identify,
     LoadKiosk,
     LoadMyRequests,
-    PrintDocument,
+    PrintLetter,
     PrintReceipt,
     ReceiptContent,
     ReceiptLine,
-    ReportPrinted,
     Schedule,
     SendRating,
     Submit,
 )
 from kiosk.flow.state import (
     MACHINE_BUSY_SCREENS,
+    Deadlines,
     DeviceHealth,
     FlowState,
     Notice,
@@ -63,6 +66,7 @@ RELOAD_AFTER_FAILURE_S = 10.0
 RELOAD_AFTER_SUCCESS_S = 600.0  # pick up catalogue changes without a restart
 DONE_TIMEOUT_S = 20.0  # the done screen needs no answer; do not keep it for the full idle time
 AFTER_RATING_S = 3.0  # long enough to read "terima kasih"
+PICKUP_TRIES = 5  # wrong pickup codes in one session before the keypad is closed
 
 Step = tuple[FlowState, list[Effect]]
 
@@ -73,9 +77,11 @@ class Flow:
         *,
         clock: Callable[[], float] = time.monotonic,
         new_key: Callable[[], str] = lambda: uuid.uuid4().hex,
+        deadlines: Deadlines | None = None,
     ) -> None:
         self._clock = clock
         self._new_key = new_key
+        self._deadlines = deadlines or Deadlines()
         self.state = FlowState(last_activity=clock())
         self._handlers: dict[type, Callable[[FlowState, Any], Step]] = {
             ev.Start: self._on_start,
@@ -91,6 +97,8 @@ class Flow:
             ev.Finish: self._on_finish,
             ev.Home: self._on_home,
             ev.AnswerNotice: self._on_answer_notice,
+            ev.OpenPickup: self._on_open_pickup,
+            ev.SubmitPickupCode: self._on_submit_pickup_code,
             ev.StillHere: lambda s, e: (s, []),
             ev.KioskLoaded: self._on_kiosk_loaded,
             ev.KioskLoadFailed: self._on_kiosk_load_failed,
@@ -98,12 +106,16 @@ class Flow:
             ev.Identified: self._on_identified,
             ev.IdentifyFailed: self._on_identify_failed,
             ev.MyRequestsLoaded: self._on_my_requests,
+            ev.SubmitQueued: self._on_submit_queued,
             ev.Submitted: self._on_submitted,
             ev.SubmitFailed: self._on_submit_failed,
+            ev.Deadline: self._on_deadline,
+            ev.MyRequestsFound: self._on_my_requests_found,
+            ev.LinkChanged: self._on_link_changed,
             ev.PollDue: self._on_poll_due,
             ev.StatusChecked: self._on_status_checked,
             ev.StatusCheckFailed: self._on_status_check_failed,
-            ev.DocumentFetched: self._on_document_fetched,
+            ev.PrintProgress: self._on_print_progress,
             ev.DocumentFetchFailed: self._on_document_fetch_failed,
             ev.DocumentPrinted: self._on_document_printed,
             ev.ReceiptPrinted: lambda s, e: (replace(s, receipt_problem=None), []),
@@ -139,7 +151,7 @@ class Flow:
         return replace(s, screen=Screen.IDENTIFY, identify_error=None), []
 
     def _on_card_presented(self, s: FlowState, e: ev.CardPresented) -> Step:
-        if s.screen not in (Screen.ATTRACT, Screen.IDENTIFY):
+        if s.screen not in (Screen.ATTRACT, Screen.IDENTIFY, Screen.PICKUP):
             return s, []  # already identified: a second tap means nothing
         if not s.ready:
             return _notice(s, texts.NOT_READY_TITLE, texts.NOT_READY_MESSAGE), []
@@ -149,10 +161,26 @@ class Flow:
             request = IdentifyByCard(card_uid=e.uid)
         except ValidationError:
             return replace(s, screen=Screen.IDENTIFY, identify_error=texts.CARD_UNREADABLE), []
-        return (
-            replace(s, screen=Screen.IDENTIFYING, identify_error=None),
-            [Identify(s.session_no, request)],
-        )
+        return self._identify(s, request, ApplicantByCard(card_uid=e.uid))
+
+    def _identify(
+        self,
+        s: FlowState,
+        request: IdentifyByCard | IdentifyByNikPin,
+        applicant: ApplicantByCard | ApplicantByNik,
+    ) -> Step:
+        s = replace(s, identify_error=None, applicant=applicant)
+        s, deadline = self._busy(s, Screen.IDENTIFYING, self._deadlines.identify_s)
+        return s, [
+            Identify(s.session_no, request),
+            FindMyRequests(s.session_no, applicant=applicant),
+            deadline,
+        ]
+
+    def _busy(self, s: FlowState, screen: Screen, seconds: float) -> tuple[FlowState, Schedule]:
+        """Enter a screen where the machine works, with a deadline for it."""
+        s = replace(s, screen=screen, attempt=s.attempt + 1, notice=None)
+        return s, Schedule(seconds, ev.Deadline(s.session_no, screen.value, s.attempt))
 
     def _on_card_read_failed(self, s: FlowState, e: ev.CardReadFailed) -> Step:
         if s.screen not in (Screen.ATTRACT, Screen.IDENTIFY):
@@ -172,11 +200,7 @@ class Flow:
             return replace(s, identify_error=texts.NIK_INVALID), []
         if not (len(pin) == 6 and pin.isascii() and pin.isdigit()):
             return replace(s, identify_error=texts.PIN_INVALID), []
-        request = IdentifyByNikPin(nik=nik, pin=pin)
-        return (
-            replace(s, screen=Screen.IDENTIFYING, identify_error=None),
-            [Identify(s.session_no, request)],
-        )
+        return self._identify(s, IdentifyByNikPin(nik=nik, pin=pin), ApplicantByNik(nik=nik))
 
     def _on_identified(self, s: FlowState, e: ev.Identified) -> Step:
         if s.screen is not Screen.IDENTIFYING:
@@ -201,8 +225,44 @@ class Flow:
                 ErrorCode.WRONG_PIN: texts.WRONG_PIN,
                 ErrorCode.LOCKED: texts.locked(f.retry_after_s or 60),
             }.get(f.code or ErrorCode.INTERNAL, f.message or texts.UNEXPECTED)
-            return replace(s, screen=Screen.IDENTIFY, identify_error=message), []
-        return _backend_notice(s, f, texts.OFFLINE_TITLE), []
+            s = replace(s, screen=Screen.IDENTIFY, identify_error=message, applicant=None)
+            return replace(s, my_requests=()), []
+        # No answer we can use: go on offline; the back office checks the identity later.
+        unreachable = f.kind is ev.FailureKind.UNREACHABLE
+        return self._go_offline(replace(s, backend_unreachable=unreachable or s.backend_unreachable))
+
+    def _go_offline(self, s: FlowState) -> Step:
+        if not s.ready:
+            return _notice(s, texts.NOT_READY_TITLE, texts.NOT_READY_OFFLINE), []
+        return replace(s, screen=Screen.SERVICES, resident=None, session_token=None), []
+
+    def _on_my_requests_found(self, s: FlowState, e: ev.MyRequestsFound) -> Step:
+        if not e.by_code:
+            return replace(s, my_requests=e.requests), []
+        if s.screen is not Screen.PICKUP:
+            return s, []
+        if not e.requests:
+            return self._wrong_pickup_code(s, texts.PICKUP_CODE_UNKNOWN)
+        return replace(s, screen=Screen.REQUESTS, my_requests=e.requests, pickup_error=None), []
+
+    def _on_open_pickup(self, s: FlowState, e: ev.OpenPickup) -> Step:
+        if s.screen not in (Screen.ATTRACT, Screen.IDENTIFY):
+            return s, []
+        return replace(s, screen=Screen.PICKUP, pickup_error=None, identify_error=None), []
+
+    def _on_submit_pickup_code(self, s: FlowState, e: ev.SubmitPickupCode) -> Step:
+        if s.screen is not Screen.PICKUP:
+            return s, []
+        code = pickup.parse_pickup_code(e.text)
+        if code is None:
+            return self._wrong_pickup_code(s, texts.PICKUP_CODE_INVALID)
+        return replace(s, pickup_error=None), [FindMyRequests(s.session_no, pickup_code=code)]
+
+    def _wrong_pickup_code(self, s: FlowState, message: Text) -> Step:
+        s = replace(s, pickup_tries=s.pickup_tries + 1, pickup_error=message)
+        if s.pickup_tries >= PICKUP_TRIES:
+            return _notice(s, texts.PICKUP_TITLE, texts.PICKUP_LOCKED), []
+        return s, []
 
     def _on_my_requests(self, s: FlowState, e: ev.MyRequestsLoaded) -> Step:
         ready = tuple(
@@ -271,12 +331,30 @@ class Flow:
         return self._submit(s)
 
     def _submit(self, s: FlowState) -> Step:
-        assert s.service is not None and s.session_token and s.submit_key
-        body = SubmitRequest(service_code=s.service.code, fields=_trimmed(s.values))
+        assert s.service is not None and s.applicant is not None and s.submit_key
+        body = SubmitRequest(
+            service_code=s.service.code, fields=_trimmed(s.values), applicant=s.applicant
+        )
         effect = Submit(s.session_no, s.session_token, body, s.submit_key)
-        return replace(s, screen=Screen.SUBMITTING, notice=None), [effect]
+        s, deadline = self._busy(s, Screen.SUBMITTING, self._deadlines.submit_s)
+        return s, [effect, deadline]
+
+    def _on_submit_queued(self, s: FlowState, e: ev.SubmitQueued) -> Step:
+        if s.screen is not Screen.SUBMITTING:
+            return s, []
+        s = replace(s, kiosk_reference=e.kiosk_reference, pickup_code=e.pickup_code)
+        if s.backend_unreachable:  # no point in waiting: it is safe, and goes when it can
+            return self._queued_outcome(s)
+        return s, []
+
+    def _queued_outcome(self, s: FlowState) -> Step:
+        """Saved in the outbox, not yet answered: a receipt now, the letter later."""
+        s = replace(s, screen=Screen.DONE, queued=True)
+        return s, [PrintReceipt(s.session_no, receipt_for(s, None))]
 
     def _on_submitted(self, s: FlowState, e: ev.Submitted) -> Step:
+        if s.screen is Screen.DONE and s.queued and s.request is None:
+            return replace(s, request=e.request), []  # arrived after the receipt: keep quiet
         if s.screen is not Screen.SUBMITTING:
             return s, []
         request = e.request
@@ -290,13 +368,44 @@ class Flow:
             return s, []
         f = e.failure
         if f.kind is ev.FailureKind.REJECTED:
+            # A dead letter: that key is spent, a corrected draft gets a new one.
+            s = replace(s, submit_key=None, kiosk_reference=None, pickup_code=None)
             if f.code is ErrorCode.INVALID_FORM and f.field_errors:
                 return replace(s, screen=Screen.FORM, field_errors=dict(f.field_errors)), []
             if f.code is ErrorCode.SESSION_EXPIRED:
                 return _notice(s, texts.SUBMIT_FAILED_TITLE, texts.SESSION_EXPIRED), []
             return _notice(s, texts.SUBMIT_FAILED_TITLE, f.message or texts.UNEXPECTED), []
-        # Unreachable, server error or garbled answer: the same key makes a retry safe.
-        return _backend_notice(s, f, texts.SUBMIT_FAILED_TITLE, retry=Retry.SUBMIT), []
+        # It could not even be saved at the kiosk: nothing was sent; the same key is safe.
+        return _notice(
+            s, texts.SUBMIT_FAILED_TITLE, texts.SAVE_FAILED_MESSAGE, retry=Retry.SUBMIT
+        ), []
+
+    def _on_deadline(self, s: FlowState, e: ev.Deadline) -> Step:
+        if s.screen.value != e.screen or s.attempt != e.attempt:
+            return s, []  # that wait is over already
+        if s.screen is Screen.IDENTIFYING:
+            log.warning("identification took too long: going on offline")
+            return self._go_offline(s)
+        if s.screen is Screen.SUBMITTING:
+            if s.kiosk_reference is not None:
+                return self._queued_outcome(s)
+            log.error("the request was not saved in time")
+            return _notice(
+                s, texts.SUBMIT_FAILED_TITLE, texts.SAVE_FAILED_MESSAGE, retry=Retry.SUBMIT
+            ), []
+        if s.screen is Screen.PRINTING:
+            log.error("printing took too long")
+            tracking = _reference(s)
+            return _notice(
+                s, texts.PRINT_TIMEOUT_TITLE, texts.PRINT_TIMEOUT_MESSAGE, tracking=tracking
+            ), []
+        return s, []
+
+    def _on_link_changed(self, s: FlowState, e: ev.LinkChanged) -> Step:
+        s = replace(s, backend_unreachable=not e.up)
+        if not e.up and s.screen is Screen.SUBMITTING and s.kiosk_reference is not None:
+            return self._queued_outcome(s)
+        return s, []
 
     def _on_poll_due(self, s: FlowState, e: ev.PollDue) -> Step:
         if s.screen is not Screen.WAITING or not _is_current(s, e.request_id):
@@ -339,42 +448,59 @@ class Flow:
     # --- printing --------------------------------------------------------------------------
 
     def _on_print_ready(self, s: FlowState, e: ev.PrintReady) -> Step:
-        if s.screen is not Screen.SERVICES:
+        if s.screen not in (Screen.SERVICES, Screen.REQUESTS):
             return s, []
         request = next((r for r in s.ready_requests if r.id == e.request_id), None)
-        if request is None:
+        if request is not None:
+            return self._fetch(replace(s, request=request), request)
+        mine = next(
+            (r for r in s.my_requests if r.request_id == e.request_id and r.printable), None
+        )
+        if mine is None or mine.request_id is None or mine.sha256 is None:
             return s, []
-        return self._fetch(replace(s, request=request), request)
+        job = PrintLetter(
+            s.session_no, mine.request_id, mine.sha256, mine.reference, mine.local_id, mine.reprint
+        )
+        return self._print(replace(s, printing=job))
 
     def _fetch(self, s: FlowState, request: LetterRequest) -> Step:
-        s = replace(s, screen=Screen.PRINTING, print_step=PrintStep.DOWNLOADING, notice=None)
-        return s, [FetchDocument(s.session_no, request)]
+        assert request.document is not None
+        job = PrintLetter(
+            s.session_no, request.id, request.document.sha256, request.tracking_code
+        )
+        return self._print(replace(s, printing=job))
 
-    def _on_document_fetched(self, s: FlowState, e: ev.DocumentFetched) -> Step:
-        if s.screen is not Screen.PRINTING or not _is_current(s, e.request_id):
+    def _print(self, s: FlowState) -> Step:
+        """(Again) print the letter of `s.printing`: the print service does every step."""
+        job = s.printing
+        assert job is not None
+        s = replace(s, print_step=PrintStep.DOWNLOADING)
+        s, deadline = self._busy(s, Screen.PRINTING, self._deadlines.print_s)
+        return s, [job, deadline]
+
+    def _on_print_progress(self, s: FlowState, e: ev.PrintProgress) -> Step:
+        if s.screen is not Screen.PRINTING or not _is_printing(s, e.request_id):
             return s, []
-        return self._print(s, e.request_id)
-
-    def _print(self, s: FlowState, request_id: str) -> Step:
-        s = replace(s, screen=Screen.PRINTING, print_step=PrintStep.PRINTING, notice=None)
-        return s, [PrintDocument(s.session_no, request_id)]
+        try:
+            step = PrintStep(e.step)
+        except ValueError:
+            return s, []
+        return replace(s, print_step=step), []
 
     def _on_document_fetch_failed(self, s: FlowState, e: ev.DocumentFetchFailed) -> Step:
-        if s.screen is not Screen.PRINTING or not _is_current(s, e.request_id):
+        if s.screen is not Screen.PRINTING or not _is_printing(s, e.request_id):
             return s, []
-        tracking = s.request.tracking_code if s.request else None
+        tracking = _reference(s)
         notice = Notice(
             texts.DOWNLOAD_FAILED_TITLE, texts.DOWNLOAD_FAILED_MESSAGE, Retry.FETCH, tracking
         )
         return replace(s, screen=Screen.NOTICE, notice=notice, print_step=None), []
 
     def _on_document_printed(self, s: FlowState, e: ev.DocumentPrinted) -> Step:
-        if s.screen is not Screen.PRINTING or not _is_current(s, e.request_id):
+        if s.screen is not Screen.PRINTING or not _is_printing(s, e.request_id):
             return s, []
-        request = s.request
-        assert request is not None and request.document is not None
-        report = ReportPrinted(request.id, request.document.sha256, self._new_key())
-        return replace(s, screen=Screen.DONE, print_step=None), [report]
+        # The print service recorded the print and queued the report in one transaction.
+        return replace(s, screen=Screen.DONE, print_step=None), []
 
     def _on_print_failed(self, s: FlowState, e: ev.PrintFailed) -> Step:
         if e.role is ev.PrinterRole.RECEIPT:
@@ -382,8 +508,13 @@ class Flow:
             return replace(s, receipt_problem=texts.RECEIPT_FAILED), []
         if s.screen is not Screen.PRINTING:
             return s, []
+        tracking = _reference(s)
+        if e.failure.kind is ev.FailureKind.VERIFY:
+            title, message = texts.VERIFY_FAILED_TITLE, texts.VERIFY_FAILED_MESSAGE
+            return _notice(s, title, message, tracking=tracking), []
+        if e.failure.kind is ev.FailureKind.REJECTED:
+            return _notice(s, texts.PRINTER_FAILED_TITLE, texts.REPRINT_LIMIT, tracking=tracking), []
         detail = e.failure.detail or "printer error"
-        tracking = s.request.tracking_code if s.request else None
         notice = Notice(
             texts.PRINTER_FAILED_TITLE, texts.printer_failed(detail), Retry.PRINT, tracking
         )
@@ -413,10 +544,8 @@ class Flow:
         retry = s.notice.retry if e.choice is ev.NoticeChoice.RETRY else Retry.NOTHING
         if retry is Retry.SUBMIT:
             return self._submit(s)
-        if retry is Retry.FETCH and s.request is not None:
-            return self._fetch(s, s.request)
-        if retry is Retry.PRINT and s.request is not None:
-            return self._print(s, s.request.id)
+        if retry in (Retry.FETCH, Retry.PRINT) and s.printing is not None:
+            return self._print(s)
         return self._end_session(s)
 
     def _end_session(self, s: FlowState) -> Step:
@@ -455,7 +584,12 @@ class Flow:
     # --- the backend, in the background ------------------------------------------------------
 
     def _on_kiosk_loaded(self, s: FlowState, e: ev.KioskLoaded) -> Step:
-        s = replace(s, kiosk=e.config, catalogue=e.catalogue, backend_unreachable=False)
+        s = replace(s, kiosk=e.config, catalogue=e.catalogue)
+        if e.cached:  # serve from the copy on disk; ask the backend again soon
+            return replace(s, backend_unreachable=True), [
+                Schedule(RELOAD_AFTER_FAILURE_S, ev.RetryLoad())
+            ]
+        s = replace(s, backend_unreachable=False)
         return s, [Schedule(RELOAD_AFTER_SUCCESS_S, ev.RetryLoad())]
 
     def _on_kiosk_load_failed(self, s: FlowState, e: ev.KioskLoadFailed) -> Step:
@@ -503,6 +637,19 @@ def _is_current(s: FlowState, request_id: str) -> bool:
     return s.request is not None and s.request.id == request_id
 
 
+def _is_printing(s: FlowState, request_id: str) -> bool:
+    return s.printing is not None and s.printing.request_id == request_id
+
+
+def _reference(s: FlowState) -> str | None:
+    """What the citizen quotes to an officer: tracking code, else the kiosk's reference."""
+    if s.printing is not None:
+        return s.printing.tracking_code
+    if s.request is not None:
+        return s.request.tracking_code
+    return s.kiosk_reference
+
+
 def _trimmed(values: dict[str, str]) -> dict[str, str]:
     return {k: v.strip() for k, v in values.items() if v.strip()}
 
@@ -528,40 +675,52 @@ def _backend_notice(
     else:
         message = texts.SERVER_MESSAGE
         title = texts.SERVER_TITLE if title is texts.OFFLINE_TITLE else title
-    tracking = s.request.tracking_code if s.request else None
-    return _notice(s, title, message, retry=retry, tracking=tracking)
+    return _notice(s, title, message, retry=retry, tracking=_reference(s))
 
 
-def receipt_for(s: FlowState, request: LetterRequest) -> ReceiptContent:
-    """The thermal receipt for a submitted request: proof, and the way back to print."""
+def receipt_for(s: FlowState, request: LetterRequest | None) -> ReceiptContent:
+    """The thermal receipt: proof of the request, and the way back to the letter.
+
+    Without `request` the backend has not answered yet: the kiosk's own reference stands in
+    for the tracking code. Either way the QR carries the secret pickup code.
+    """
     village = s.kiosk.village if s.kiosk else None
     header = (
         (f"PEMERINTAH DESA {village.name.upper()}", f"Kec. {village.district}, {village.regency}")
         if village
         else ()
     )
-    created = request.created_at.astimezone().strftime("%d-%m-%Y %H:%M")
-    rows = [
-        ReceiptLine("Layanan", request.service_name.id),
-        ReceiptLine("Tanggal", created),
-    ]
+    service = request.service_name.id if request else (s.service.name.id if s.service else "")
+    created = (
+        request.created_at.astimezone().strftime("%d-%m-%Y %H:%M")
+        if request
+        else time.strftime("%d-%m-%Y %H:%M")
+    )
+    rows = [ReceiptLine("Layanan", service), ReceiptLine("Tanggal", created)]
     if s.resident is not None:
         rows += [
             ReceiptLine("Nama", s.resident.display_name),
             ReceiptLine("NIK", s.resident.nik_masked),
         ]
-    rows.append(ReceiptLine("Status", texts.STATUS_LABELS[request.status.value].id))
+    if request is not None:
+        rows.append(ReceiptLine("Status", texts.STATUS_LABELS[request.status.value].id))
+    else:
+        rows.append(ReceiptLine("Status", texts.STATUS_LABELS["queued"].id))
+    if s.kiosk_reference and request is not None:
+        rows.append(ReceiptLine("Ref. kios", s.kiosk_reference))
     footer = (
         "Simpan struk ini sebagai tanda terima.",
         "Surat dapat dicetak di kios ini setelah",
         "ditandatangani Kepala Desa: tempelkan",
         "e-KTP Anda atau pindai kode QR ini.",
     )
+    code = s.pickup_code
     return ReceiptContent(
         header=header,
         title="TANDA TERIMA PERMOHONAN",
         rows=tuple(rows),
-        tracking_code=request.tracking_code,
-        qr_payload=request.verify_url or request.tracking_code,
+        tracking_code=request.tracking_code if request else (s.kiosk_reference or ""),
+        qr_payload=pickup.qr_payload(code) if code else (request.verify_url or "") if request else "",
         footer=footer,
+        pickup_code=pickup.display(code) if code else None,
     )

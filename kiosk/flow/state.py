@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from apm_api.models import (
+    ApplicantByCard,
+    ApplicantByNik,
     Catalogue,
     KioskConfig,
     LetterRequest,
@@ -13,6 +15,8 @@ from apm_api.models import (
     Service,
     Text,
 )
+from kiosk.flow.effects import PrintLetter
+from kiosk.flow.events import MyRequest
 
 
 class Screen(StrEnum):
@@ -26,6 +30,8 @@ class Screen(StrEnum):
     WAITING = "waiting"  # submitted, waiting for the village head's signature
     PRINTING = "printing"
     DONE = "done"  # thanks + one-tap satisfaction rating
+    PICKUP = "pickup"  # type (or scan) the pickup code from the receipt
+    REQUESTS = "requests"  # this kiosk's requests for that code: status, and print
     NOTICE = "notice"  # something went wrong; says what, and what the citizen can do
 
 
@@ -47,6 +53,15 @@ class Retry(StrEnum):
     SUBMIT = "submit"
     FETCH = "fetch"
     PRINT = "print"
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """How long the machine may take on each busy screen before the citizen gets a way out."""
+
+    identify_s: float = 20.0
+    submit_s: float = 20.0
+    print_s: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -78,10 +93,19 @@ class FlowState:
     devices: dict[str, DeviceHealth] = field(default_factory=dict)
 
     # The citizen's session (all cleared when the session ends).
-    resident: Resident | None = None
+    resident: Resident | None = None  # None when identified offline (not verified)
     session_token: str | None = None
+    applicant: ApplicantByCard | ApplicantByNik | None = None  # who, for the outbox
     identify_error: Text | None = None
     ready_requests: tuple[LetterRequest, ...] = ()
+    my_requests: tuple[MyRequest, ...] = ()  # this kiosk's records (card, NIK or pickup code)
+    pickup_error: Text | None = None
+    pickup_tries: int = 0
+    kiosk_reference: str | None = None  # set once the request is safe in the outbox
+    pickup_code: str | None = None
+    queued: bool = False  # taken and saved, to be sent when the link returns
+    attempt: int = 0  # numbers the busy-screen deadlines, so an old one is ignored
+    printing: PrintLetter | None = None  # the letter being printed (kept for "try again")
     service: Service | None = None
     values: dict[str, str] = field(default_factory=dict)
     field_errors: dict[str, Text] = field(default_factory=dict)
@@ -91,6 +115,10 @@ class FlowState:
     receipt_problem: Text | None = None
     notice: Notice | None = None
     rating: int | None = None
+
+    @property
+    def identified_offline(self) -> bool:
+        return self.applicant is not None and self.session_token is None
 
     @property
     def services(self) -> tuple[Service, ...]:

@@ -115,4 +115,70 @@ STATUS_LABELS: dict[str, Text] = {
     "collected": t("Sudah dicetak", "Printed"),
     "cancelled": t("Dibatalkan", "Cancelled"),
     "rejected": t("Ditolak", "Rejected"),
+    "queued": t("Tersimpan, menunggu jaringan", "Saved, waiting for the network"),
+    "failed": t("Tidak diterima kantor desa", "Not accepted by the village office"),
 }
+
+OFFLINE_IDENTIFIED_CARD = t(
+    "Kios sedang tidak terhubung. Permohonan Anda disimpan dan dikirim otomatis; "
+    "petugas desa akan memeriksa identitas Anda.",
+    "The kiosk is offline. Your request will be saved and sent automatically; "
+    "a village officer will check your identity.",
+)
+OFFLINE_IDENTIFIED_NIK = t(
+    "Kios sedang tidak terhubung, jadi PIN tidak dapat diperiksa. Permohonan Anda disimpan "
+    "dan dikirim otomatis; petugas desa akan memeriksa identitas Anda.",
+    "The kiosk is offline, so the PIN cannot be checked. Your request will be saved and "
+    "sent automatically; a village officer will check your identity.",
+)
+NOT_READY_OFFLINE = t(
+    "Kios belum pernah terhubung ke kantor desa, jadi daftar layanan belum ada. "
+    "Coba lagi nanti.",
+    "The kiosk has never reached the village office, so it has no list of services yet. "
+    "Please try again later.",
+)
+QUEUED_MESSAGE = t(
+    "Permohonan Anda tersimpan di kios dan akan dikirim otomatis saat jaringan kembali. "
+    "Simpan struk: tempelkan e-KTP atau pindai kode QR-nya untuk mencetak surat nanti.",
+    "Your request is saved at the kiosk and will be sent automatically when the network "
+    "returns. Keep the receipt: tap your e-KTP or scan its QR code to print the letter later.",
+)
+SAVE_FAILED_MESSAGE = t(
+    "Permohonan tidak dapat disimpan di kios. Hubungi petugas.",
+    "The request could not be saved at the kiosk. Please ask an officer.",
+)
+PICKUP_CODE_INVALID = t(
+    "Kode ambil terdiri dari 12 angka, tercetak di struk di bawah kode QR.",
+    "The pickup code is 12 digits, printed on the receipt below the QR code.",
+)
+PICKUP_CODE_UNKNOWN = t(
+    "Kode ambil tidak ditemukan di kios ini. Periksa lagi angkanya.",
+    "That pickup code is not known at this kiosk. Please check the digits.",
+)
+PICKUP_LOCKED = t(
+    "Terlalu banyak kode salah. Silakan hubungi petugas desa.",
+    "Too many wrong codes. Please ask a village officer.",
+)
+VERIFY_FAILED_TITLE = t("Surat tidak dapat diverifikasi", "The letter cannot be verified")
+VERIFY_FAILED_MESSAGE = t(
+    "Tanda tangan elektronik pada surat ini tidak dapat dipastikan keasliannya, jadi surat "
+    "tidak dicetak. Petugas desa sudah dapat melihat catatannya; silakan hubungi petugas.",
+    "The electronic signature on this letter could not be confirmed as genuine, so it was "
+    "not printed. Please ask a village officer.",
+)
+IDENTIFY_SLOW = t(
+    "Kantor desa belum menjawab. Coba lagi, atau lanjutkan tanpa koneksi.",
+    "The village office has not answered. Try again, or go on offline.",
+)
+PRINT_TIMEOUT_TITLE = t("Printer tidak menjawab", "The printer does not answer")
+PRINT_TIMEOUT_MESSAGE = t(
+    "Surat belum tercetak. Permohonan Anda aman: hubungi petugas, atau cetak nanti dengan "
+    "struk Anda.",
+    "The letter has not been printed. Your request is safe: ask an officer, or print it "
+    "later with your receipt.",
+)
+REPRINT_LIMIT = t(
+    "Surat ini sudah dicetak dan batas cetak ulang sudah tercapai. Hubungi petugas desa.",
+    "This letter was printed already and may not be printed again here. Ask an officer.",
+)
+PICKUP_TITLE = t("Ambil surat", "Collect a letter")

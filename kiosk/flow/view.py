@@ -52,10 +52,13 @@ def view_model(state: FlowState, *, lang: str = "id", idle_left: float | None = 
             }
             for x in s.services
         ],
-        "readyRequests": [
-            {"id": r.id, "service": say(r.service_name, lang), "trackingCode": r.tracking_code}
-            for r in s.ready_requests
-        ],
+        "readyRequests": _ready(s, lang),
+        "myRequests": _mine(s, lang),
+        "identityNote": _identity_note(s, lang),
+        "pickupError": say(s.pickup_error, lang),
+        "queued": s.queued,
+        "queuedMessage": say(texts.QUEUED_MESSAGE, lang) if s.queued else "",
+        "reference": s.kiosk_reference or "",
         "service": (
             {"code": s.service.code, "name": say(s.service.name, lang)} if s.service else None
         ),
@@ -67,6 +70,57 @@ def view_model(state: FlowState, *, lang: str = "id", idle_left: float | None = 
         "receiptProblem": say(s.receipt_problem, lang),
         "rating": s.rating or 0,
     }
+
+
+def _ready(s: FlowState, lang: str) -> list[dict[str, Any]]:
+    """Letters the citizen can print now: the backend's list, and this kiosk's own records
+    (prefetched letters print while the link is down)."""
+    rows = [
+        {
+            "id": r.id,
+            "service": say(r.service_name, lang),
+            "trackingCode": r.tracking_code,
+            "reprint": False,
+        }
+        for r in s.ready_requests
+    ]
+    known = {r.id for r in s.ready_requests}
+    rows += [
+        {
+            "id": m.request_id,
+            "service": say(m.service_name, lang),
+            "trackingCode": m.reference,
+            "reprint": m.reprint,
+        }
+        for m in s.my_requests
+        if m.printable and m.request_id and m.request_id not in known
+    ]
+    return rows
+
+
+def _mine(s: FlowState, lang: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": m.request_id or "",
+            "reference": m.reference,
+            "service": say(m.service_name, lang),
+            "status": m.status,
+            "statusLabel": say(texts.STATUS_LABELS.get(m.status), lang) or m.status,
+            "reason": say(m.reason, lang),
+            "printable": m.printable and m.request_id is not None,
+            "reprint": m.reprint,
+        }
+        for m in s.my_requests
+    ]
+
+
+def _identity_note(s: FlowState, lang: str) -> str:
+    """Said on the services screen when the citizen was identified without the backend."""
+    if not s.identified_offline or s.applicant is None:
+        return ""
+    if s.applicant.method == "nik":
+        return say(texts.OFFLINE_IDENTIFIED_NIK, lang)
+    return say(texts.OFFLINE_IDENTIFIED_CARD, lang)
 
 
 def _village(s: FlowState) -> dict[str, str] | None:
@@ -137,6 +191,13 @@ def _summary(s: FlowState, lang: str) -> list[dict[str, str]]:
 def _request(s: FlowState, lang: str) -> dict[str, str] | None:
     r = s.request
     if r is None:
+        if s.printing is not None:  # printing from this kiosk's records (pickup)
+            return {
+                "trackingCode": s.printing.tracking_code,
+                "status": "ready",
+                "statusLabel": say(texts.STATUS_LABELS["ready"], lang),
+                "service": "",
+            }
         return None
     return {
         "trackingCode": r.tracking_code,
