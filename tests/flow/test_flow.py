@@ -52,11 +52,15 @@ def test_whole_path_from_card_tap_to_rating(driver: Driver):
     assert submit.idempotency_key == "key-1"
     assert submit.session_token == "secret-session-token"
 
+    assert submit.body.applicant is not None and submit.body.applicant.method == "card"
+    driver.send(ev.SubmitQueued(driver.state.session_no, "K-ABCD-EFGH", "123456789012"))
+    assert driver.state.screen is Screen.SUBMITTING  # saved; waiting for the backend's answer
     effects = driver.send(ev.Submitted(driver.state.session_no, letter_request()))
     assert driver.state.screen is Screen.WAITING
     [receipt] = of_type(effects, fx.PrintReceipt)
     assert receipt.receipt.tracking_code == "231126-001"
-    assert receipt.receipt.qr_payload.endswith("code=231126-001")
+    assert receipt.receipt.qr_payload == "APM1:AMBIL:123456789012"  # the way back
+    assert receipt.receipt.pickup_code == "1234-5678-9012"
     [poll] = of_type(effects, fx.Schedule)
     assert poll.delay_s == 2
 
@@ -67,17 +71,14 @@ def test_whole_path_from_card_tap_to_rating(driver: Driver):
         ev.StatusChecked(driver.state.session_no, letter_request(RequestStatus.READY))
     )
     assert driver.state.screen is Screen.PRINTING
-    [fetch] = of_type(effects, fx.FetchDocument)
-    assert fetch.request.document is not None
+    [job] = of_type(effects, fx.PrintLetter)
+    assert (job.request_id, job.sha256, job.reprint) == ("req-1", "ab" * 32, False)
+    driver.send(ev.PrintProgress(driver.state.session_no, "req-1", "verifying"))
+    assert view_model(driver.state)["printStep"] == "verifying"
 
-    [print_doc] = of_type(
-        driver.send(ev.DocumentFetched(driver.state.session_no, "req-1")), fx.PrintDocument
-    )
-    assert print_doc.request_id == "req-1"
     effects = driver.send(ev.DocumentPrinted(driver.state.session_no, "req-1"))
     assert driver.state.screen is Screen.DONE
-    [report] = of_type(effects, fx.ReportPrinted)
-    assert report.document_sha256 == "ab" * 32
+    assert effects == []  # the print service queued the report with the print itself
 
     [rating] = of_type(driver.send(ev.Rate(4)), fx.SendRating)
     assert (rating.score, rating.request_id) == (4, "req-1")
@@ -112,9 +113,11 @@ def test_late_answers_from_a_previous_session_are_dropped(driver: Driver):
     driver.clock.advance(10)
     driver.send(ev.Home())  # ignored: identifying is machine-busy
     assert driver.state.screen is Screen.IDENTIFYING
-    # The identification times out at the backend; the citizen walked away meanwhile.
+    # The identification times out at the backend: the kiosk goes on offline; the citizen
+    # walks away meanwhile.
     driver.send(ev.IdentifyFailed(old, ev.Failure(ev.FailureKind.UNREACHABLE)))
-    driver.send(ev.AnswerNotice(ev.NoticeChoice.HOME))
+    assert driver.state.screen is Screen.SERVICES
+    driver.send(ev.Home())
     assert driver.state.screen is Screen.ATTRACT
     assert driver.send(ev.Identified(old, session())) == []
     assert driver.state.resident is None
@@ -157,15 +160,16 @@ def test_identification_failures_tell_the_citizen_what_to_do(driver: Driver):
         assert words in driver.state.identify_error.id
 
 
-def test_backend_unreachable_while_identifying_shows_offline_notice(driver: Driver):
+def test_backend_unreachable_while_identifying_goes_on_offline(driver: Driver):
     driver.loaded()
     driver.send(ev.CardPresented(SITI_UID))
     failure = ev.Failure(ev.FailureKind.UNREACHABLE, detail="connection refused")
     driver.send(ev.IdentifyFailed(driver.state.session_no, failure))
-    assert driver.state.screen is Screen.NOTICE
+    assert driver.state.screen is Screen.SERVICES
     vm = view_model(driver.state)
-    assert vm["notice"]["title"] == "Tidak ada koneksi"
     assert vm["offline"] is True
+    assert "petugas desa akan memeriksa identitas" in vm["identityNote"]
+    assert vm["resident"] is None  # nobody verified: no name, no prefill
     assert "connection refused" not in repr(vm)  # technical detail stays in the logs
 
 
@@ -275,13 +279,13 @@ def test_already_signed_on_submit_goes_straight_to_printing(driver: Driver):
         ev.Submitted(driver.state.session_no, letter_request(RequestStatus.READY))
     )
     assert driver.state.screen is Screen.PRINTING
-    assert of_type(effects, fx.PrintReceipt) and of_type(effects, fx.FetchDocument)
+    assert of_type(effects, fx.PrintReceipt) and of_type(effects, fx.PrintLetter)
 
 
 def test_printer_failure_offers_retry_and_keeps_tracking_code(driver: Driver):
     driver.waiting()
     driver.send(ev.StatusChecked(driver.state.session_no, letter_request(RequestStatus.READY)))
-    driver.send(ev.DocumentFetched(driver.state.session_no, "req-1"))
+    driver.send(ev.PrintProgress(driver.state.session_no, "req-1", "printing"))
     paper_out = ev.Failure(ev.FailureKind.DEVICE, detail="paper out")
     driver.send(ev.PrintFailed(driver.state.session_no, ev.PrinterRole.DOCUMENT, paper_out))
     vm = view_model(driver.state)
@@ -290,8 +294,8 @@ def test_printer_failure_offers_retry_and_keeps_tracking_code(driver: Driver):
     assert "paper out" not in vm["notice"]["message"]  # not the driver's
     assert "out of paper" in view_model(driver.state, lang="en")["notice"]["message"]
     assert vm["notice"]["trackingCode"] == "231126-001"
-    [again] = of_type(driver.send(ev.AnswerNotice(ev.NoticeChoice.RETRY)), fx.PrintDocument)
-    assert again.request_id == "req-1"
+    [again] = of_type(driver.send(ev.AnswerNotice(ev.NoticeChoice.RETRY)), fx.PrintLetter)
+    assert again.request_id == "req-1" and not again.reprint
     assert driver.state.screen is Screen.PRINTING
 
 
@@ -309,8 +313,8 @@ def test_download_failure_offers_retry(driver: Driver):
     bad = ev.Failure(ev.FailureKind.PROTOCOL, detail="sha256 mismatch")
     driver.send(ev.DocumentFetchFailed(driver.state.session_no, "req-1", bad))
     assert driver.state.screen is Screen.NOTICE
-    [fetch] = of_type(driver.send(ev.AnswerNotice(ev.NoticeChoice.RETRY)), fx.FetchDocument)
-    assert fetch.request.id == "req-1"
+    [job] = of_type(driver.send(ev.AnswerNotice(ev.NoticeChoice.RETRY)), fx.PrintLetter)
+    assert job.request_id == "req-1"
 
 
 def test_come_back_later_and_print_a_ready_letter(driver: Driver):
@@ -319,8 +323,8 @@ def test_come_back_later_and_print_a_ready_letter(driver: Driver):
     pending = letter_request(RequestStatus.AWAITING_SIGNATURE, id="req-2")
     driver.send(ev.MyRequestsLoaded(driver.state.session_no, (ready, pending)))
     assert [r["id"] for r in view_model(driver.state)["readyRequests"]] == ["req-1"]
-    [fetch] = of_type(driver.send(ev.PrintReady("req-1")), fx.FetchDocument)
-    assert fetch.request.id == "req-1"
+    [job] = of_type(driver.send(ev.PrintReady("req-1")), fx.PrintLetter)
+    assert job.request_id == "req-1"
     assert driver.state.screen is Screen.PRINTING
     assert driver.send(ev.PrintReady("req-2")) == []  # not ready: nothing to print
 
