@@ -19,6 +19,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,6 +31,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from apm_api.models import (
     API_PREFIX,
     ApiError,
+    ApplicantByCard,
+    ApplicantByNik,
     Catalogue,
     ErrorCode,
     Heartbeat,
@@ -199,9 +202,37 @@ class Api:
         return json_answer(RequestList(requests=[self.office.answer(r) for r in rows]))
 
     def submit(self, rq: Request) -> Answer:
-        nik = self._session_nik(rq)
-        key = idempotency_key(rq)
-        body = rq.parse(SubmitRequest)
+        """A letter request: with a session, or taken offline and sent later (`applicant`).
+
+        An offline request names its applicant by card UID or NIK, with nothing to prove
+        it; it is stored with identity_verified = False for the back office to check.
+        Sending a session and an applicant together is refused (422): one of them would
+        be silently ignored, and a kiosk that mixes up two citizens must hear about it.
+        """
+        if rq.headers.get("X-Session-Token", "").strip():
+            nik = self._session_nik(rq)
+            key = idempotency_key(rq)
+            body = rq.parse(SubmitRequest)
+            if body.applicant is not None:
+                raise Reply(
+                    422,
+                    ErrorCode.BAD_REQUEST,
+                    "Kirim sesi atau pemohon, tidak keduanya.",
+                    "Send either X-Session-Token or applicant, not both.",
+                )
+        else:
+            body = rq.parse(SubmitRequest)
+            if body.applicant is None:  # neither a session nor an offline applicant
+                raise Reply(401, ErrorCode.SESSION_EXPIRED, "Sesi berakhir.", "Session expired.")
+            key = idempotency_key(rq)
+            nik = self._applicant_nik(body.applicant)
+        if body.submitted_at is not None and body.submitted_at.utcoffset() is None:
+            raise Reply(
+                422,
+                ErrorCode.BAD_REQUEST,
+                "Waktu pengajuan tanpa zona waktu.",
+                "submitted_at needs a time zone offset.",
+            )
         body_hash = submission_hash(nik, body)
         if self.store.idempotent_request(rq.kiosk_id, key) is not None:
             return self._replay_submission(rq.kiosk_id, key, body_hash)
@@ -213,12 +244,17 @@ class Api:
             kiosk_id=rq.kiosk_id,
             service_code=body.service_code,
             fields={name: value.strip() for name, value in body.fields.items()},
-            status="under_review",
+            # The demo skips the operator's review (unverified identities included: the
+            # kiosk must be able to fetch the letter); one write, not two, per submit.
+            status="awaiting_signature" if self.auto_approve else "under_review",
+            identity_verified=body.applicant is None,
+            kiosk_reference=body.kiosk_reference,
+            submitted_at=body.submitted_at,
         )
         if not created:  # a concurrent retry with the same key got there first
             return self._replay_submission(rq.kiosk_id, key, body_hash)
-        if self.auto_approve:
-            self.store.set_status(request_id, "awaiting_signature")
+        if body.applicant is not None:
+            log.info("offline request %s for %s, identity unverified", request_id, mask_nik(nik))
         if self.sign_at_once:
             try:
                 self.office.sign(request_id)
@@ -226,6 +262,25 @@ class Api:
                 log.exception("signing %s at once failed", request_id)
         row = self.office.require(request_id)
         return json_answer(self.office.answer(row), 201)
+
+    def _applicant_nik(self, applicant: ApplicantByCard | ApplicantByNik) -> str:
+        """The NIK of an offline request's applicant; 422 if no resident matches."""
+        if isinstance(applicant, ApplicantByCard):
+            resident = self.store.resident_by_card(applicant.card_uid)
+            if resident is None:
+                raise Reply(
+                    422, ErrorCode.UNKNOWN_CARD, "Kartu belum terdaftar.", "Card not registered."
+                )
+        else:
+            resident = self.store.resident(applicant.nik)
+            if resident is None:
+                raise Reply(
+                    422,
+                    ErrorCode.UNKNOWN_RESIDENT,
+                    "NIK tidak terdaftar sebagai penduduk desa ini.",
+                    "No resident of this village has this NIK.",
+                )
+        return resident.nik
 
     def _replay_submission(self, kiosk_id: str, key: str, body_hash: str) -> Answer:
         known = self.store.idempotent_request(kiosk_id, key)
@@ -368,9 +423,14 @@ def submission_hash(nik: str, body: SubmitRequest) -> str:
     """What makes two submissions "the same": resident and content, not JSON spelling.
 
     Key order or spacing may differ between a first try and a retry; another resident
-    reusing a key by accident must get a conflict, never someone else's request.
+    reusing a key by accident must get a conflict, never someone else's request. Fields
+    left out count as absent (so hashes stored before the offline fields existed still
+    match), and submitted_at is compared as an instant, whatever its offset.
     """
-    canonical = json.dumps([nik, body.model_dump(mode="json")], sort_keys=True)
+    content = body.model_dump(mode="json", exclude_none=True)
+    if body.submitted_at is not None:
+        content["submitted_at"] = body.submitted_at.astimezone(UTC).isoformat()
+    canonical = json.dumps([nik, content], sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -434,6 +494,9 @@ def make_handler(api: Api) -> type[BaseHTTPRequestHandler]:
         # A client that stops sending (or idles on a kept-alive connection) frees its
         # thread after this many seconds.
         timeout = 60
+        # TCP_NODELAY: each answer is one write (see _send), so nothing is gained by
+        # letting the kernel hold back a small last segment until the client's ACK.
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
             self._handle("GET")
@@ -529,12 +592,18 @@ def make_handler(api: Api) -> type[BaseHTTPRequestHandler]:
             return kiosk_id
 
         def _body(self) -> bytes:
-            if self.headers.get("Transfer-Encoding"):  # chunked bodies: not needed by the API
+            """The body by its Content-Length; any other framing is refused, never guessed.
+
+            A chunked body read as empty would leave its chunks to be taken as the next
+            request on the connection; so would one of two disagreeing lengths.
+            """
+            if "Transfer-Encoding" in self.headers:  # chunked bodies: not needed by the API
                 self.close_connection = True
                 raise Reply(
                     411, ErrorCode.BAD_REQUEST, "Content-Length wajib.", "Content-Length required."
                 )
-            announced = (self.headers.get("Content-Length") or "0").strip()
+            lengths = {v.strip() for v in self.headers.get_all("Content-Length") or []}
+            announced = lengths.pop() if len(lengths) == 1 else ("0" if not lengths else "")
             if not announced.isdigit():  # not a length: the body's end is unknown
                 self.close_connection = True
                 raise Reply(
@@ -549,20 +618,32 @@ def make_handler(api: Api) -> type[BaseHTTPRequestHandler]:
             return self.rfile.read(length) if length else b""
 
         def _send(self, answer: Answer) -> None:
+            """The whole answer in one write: status line, headers and body together.
+
+            Headers and body in separate writes cost ~40 ms per kept-alive request
+            (Nagle's algorithm waits for the client's delayed ACK of the first part).
+            """
             with_body = answer.status not in (204, 304) and self.command != "HEAD"
-            self.send_response(answer.status)
-            if self.close_connection:
-                self.send_header("Connection", "close")
-            for name, value in (answer.headers or {}).items():
-                self.send_header(name, value)
-            if with_body:
-                self.send_header("Content-Type", answer.content_type)
-                self.send_header("Content-Length", str(len(answer.body)))
-            elif answer.status != 304:  # a 304 must not announce a length of its own
-                self.send_header("Content-Length", "0")
-            self.end_headers()
-            if with_body:
+            self.log_request(answer.status)
+            if self.request_version == "HTTP/0.9":  # no status line, no headers: a bare body
                 self.wfile.write(answer.body)
+                return
+            phrase = self.responses[answer.status][0] if answer.status in self.responses else ""
+            lines = [
+                f"{self.protocol_version} {answer.status} {phrase}",
+                f"Server: {self.version_string()}",
+                f"Date: {self.date_time_string()}",
+            ]
+            if self.close_connection:
+                lines.append("Connection: close")
+            lines += [f"{name}: {value}" for name, value in (answer.headers or {}).items()]
+            if with_body:
+                lines.append(f"Content-Type: {answer.content_type}")
+                lines.append(f"Content-Length: {len(answer.body)}")
+            elif answer.status != 304:  # a 304 must not announce a length of its own
+                lines.append("Content-Length: 0")
+            head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "strict")
+            self.wfile.write(head + answer.body if with_body else head)
 
     return Handler
 
@@ -666,7 +747,7 @@ def build_server(
     demo: bool,
     public_url: str | None,
 ) -> tuple[ThreadingHTTPServer, Office, AutoSigner | None]:
-    office = Office(state_dir)
+    office = Office(state_dir, demo=demo)
     api = Api(office, auto_approve=demo, sign_at_once=demo and auto_sign_delay_s == 0)
     httpd = ThreadingHTTPServer((host, port), make_handler(api))
     httpd.daemon_threads = True
@@ -690,7 +771,10 @@ def start_server(
 
     port 0 picks a free port (see `.url`). auto_sign_delay_s: None leaves signing to the
     admin endpoint or `apm-server sign`; 0 signs inside the submit; S > 0 signs S seconds
-    after submission. demo: the demo kiosk's requests skip the operator's review.
+    after submission. demo: a new database gets the demo residents, and requests skip the
+    operator's review (offline ones with an unverified identity too); without it there are
+    no residents until `office.store.add_resident` registers some, and requests wait in
+    under_review. The demo kiosk token works either way.
     public_url: base of the verification links in letters (default: `.url`).
     """
     httpd, office, signer = build_server(
@@ -710,6 +794,7 @@ def start_server(
             signer.join(timeout=10)  # let a signature in progress finish writing
         httpd.shutdown()
         httpd.server_close()
+        office.store.close()
 
     return RunningServer(
         url=f"http://{host}:{httpd.server_port}",

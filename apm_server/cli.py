@@ -87,6 +87,7 @@ def _serve(args: argparse.Namespace) -> int:
         httpd.serve_forever()
     finally:
         httpd.server_close()
+        office.store.close()
     return 0
 
 

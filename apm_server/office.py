@@ -31,10 +31,13 @@ class OfficeError(Exception):
 
 
 class Office:
-    def __init__(self, state_dir: Path, public_url: str = "http://127.0.0.1:8080") -> None:
+    def __init__(
+        self, state_dir: Path, public_url: str = "http://127.0.0.1:8080", *, demo: bool = False
+    ) -> None:
+        """demo: a database without residents gets the demo residents (see Store)."""
         self.state_dir = state_dir
         self.public_url = public_url.rstrip("/")
-        self.store = Store(state_dir / DB_NAME)
+        self.store = Store(state_dir / DB_NAME, demo=demo)
         self.village = demo_data.VILLAGE
         self.services = {s.code: s for s in demo_data.SERVICES}
         self._ca: DemoCA | None = None
@@ -71,6 +74,8 @@ class Office:
             reject_reason=Text(id=row.reject_reason) if row.reject_reason else None,
             document=document,
             verify_url=self.verify_url(row),
+            identity_verified=row.identity_verified,
+            kiosk_reference=row.kiosk_reference,
         )
 
     def require(self, request_id: str) -> RequestRow:
@@ -144,6 +149,15 @@ def _purpose(service: Service, fields: dict[str, str]) -> str | None:
 
 
 def describe(row: RequestRow) -> str:
-    return (
+    """One line of `apm-server list`; an offline request says its identity is unchecked."""
+    line = (
         f"{row.id}  {row.tracking_code}  {row.service_code:<5} {row.status:<18} {mask_nik(row.nik)}"
     )
+    if not row.identity_verified:
+        line += "  identity: unverified (sent offline"
+        if row.kiosk_reference:
+            line += f", kiosk ref {row.kiosk_reference}"
+        if row.submitted_at:
+            line += f", confirmed {wib(row.submitted_at):%Y-%m-%d %H:%M} WIB"
+        line += ")"
+    return line

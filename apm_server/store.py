@@ -1,7 +1,9 @@
 """SQLite storage of the reference backend.
 
-One short connection per operation (WAL mode), so the HTTP threads, the auto-signer and
+One short transaction per operation (WAL mode), so the HTTP threads, the auto-signer and
 the `apm-server sign` command in another process can all use the same file safely.
+Connections are kept in a small pool and reused: opening one (and reading the schema
+again) cost more than the queries of a whole submit.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import hashlib
 import json
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,7 +34,8 @@ CREATE TABLE IF NOT EXISTS requests (
     kiosk_id TEXT NOT NULL, service_code TEXT NOT NULL, fields TEXT NOT NULL,
     status TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
     reject_reason TEXT, letter_number TEXT, signed_at TEXT, doc_sha256 TEXT, doc_size INTEGER,
-    document BLOB);
+    document BLOB, identity_verified INTEGER NOT NULL DEFAULT 1, kiosk_reference TEXT,
+    submitted_at TEXT);
 CREATE TABLE IF NOT EXISTS idempotency (
     scope TEXT NOT NULL, key TEXT NOT NULL, body_hash TEXT NOT NULL, request_id TEXT NOT NULL,
     PRIMARY KEY (scope, key));
@@ -40,7 +44,22 @@ CREATE TABLE IF NOT EXISTS heartbeats (kiosk_id TEXT PRIMARY KEY, body TEXT, at 
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
+# Columns added after the first release: (name, definition) for ALTER TABLE on older files.
+ADDED_REQUEST_COLUMNS = (
+    ("identity_verified", "INTEGER NOT NULL DEFAULT 1"),  # 0: sent offline, without a session
+    ("kiosk_reference", "TEXT"),
+    ("submitted_at", "TEXT"),  # when the citizen confirmed at the kiosk, for offline requests
+)
+
+# What a RequestRow holds: everything but the signed PDF, which a status poll must not read.
+_ROW_COLUMNS = (
+    "id, tracking_code, nik, kiosk_id, service_code, fields, status, created_at, updated_at,"
+    " reject_reason, letter_number, signed_at, doc_sha256, doc_size, identity_verified,"
+    " kiosk_reference, submitted_at"
+)
+
 SESSION_MINUTES = 15
+IDLE_CONNECTIONS = 8  # kept open for reuse; more may be open at once under load
 MAX_PIN_FAILURES = 3
 LOCK_SECONDS = 60
 
@@ -84,68 +103,107 @@ class RequestRow:
     signed_at: datetime | None
     doc_sha256: str | None
     doc_size: int | None
+    identity_verified: bool = True
+    kiosk_reference: str | None = None
+    submitted_at: datetime | None = None
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
+    """The server's database file.
+
+    demo: load the demo residents (`demo_data.RESIDENTS`) into a database that has none.
+    The demo kiosk and its token are registered in any new database (the reference server
+    has no other way to enrol a kiosk); residents without the demo come from
+    `add_resident`.
+    """
+
+    def __init__(self, path: Path, *, demo: bool = False) -> None:
         self.path = path
+        self._idle: list[sqlite3.Connection] = []
+        self._idle_lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
         setup = sqlite3.connect(path, timeout=10)
         try:
             setup.execute("PRAGMA journal_mode=WAL")  # not allowed inside a transaction
             setup.executescript(SCHEMA)
+            _migrate(setup)
         finally:
             setup.close()
         with self._db() as db:
             if db.execute("SELECT COUNT(*) FROM kiosks").fetchone()[0] == 0:
-                self._load_demo(db)
+                db.execute(
+                    "INSERT INTO kiosks VALUES (?, ?)", (demo_data.KIOSK_ID, demo_data.KIOSK_TOKEN)
+                )
+            if demo and db.execute("SELECT COUNT(*) FROM residents").fetchone()[0] == 0:
+                for r in demo_data.RESIDENTS:
+                    data = {k: v for k, v in r.items() if k not in _IDENTITY_KEYS}
+                    _insert_resident(db, r["nik"], r["name"], r["card_uid"], str(r["pin"]), data)
+
+    def close(self) -> None:
+        """Close the pooled connections (a later operation opens new ones)."""
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        for db in idle:
+            db.close()
 
     @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        db.row_factory = sqlite3.Row
+    def _db(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction; `write` takes the write lock at once (no upgrade deadlocks)."""
+        db = self._take()
         try:
-            db.execute("BEGIN IMMEDIATE")
+            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             yield db
             db.execute("COMMIT")
         except BaseException:
+            self._roll_back(db)
+            raise
+        self._give_back(db)
+
+    def _roll_back(self, db: sqlite3.Connection) -> None:
+        try:
             if db.in_transaction:
                 db.execute("ROLLBACK")
-            raise
-        finally:
+        except sqlite3.Error:  # a connection that cannot roll back is not reused
             db.close()
+            return
+        self._give_back(db)
 
-    def _load_demo(self, db: sqlite3.Connection) -> None:
-        db.execute("INSERT INTO kiosks VALUES (?, ?)", (demo_data.KIOSK_ID, demo_data.KIOSK_TOKEN))
-        for r in demo_data.RESIDENTS:
-            salt = secrets.token_hex(16)
-            data = {k: v for k, v in r.items() if k not in ("nik", "name", "card_uid", "pin")}
-            db.execute(
-                "INSERT INTO residents VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    r["nik"],
-                    r["name"],
-                    r["card_uid"],
-                    salt,
-                    _pin_hash(salt, str(r["pin"])),
-                    json.dumps(data),
-                ),
-            )
+    def _take(self) -> sqlite3.Connection:
+        with self._idle_lock:
+            if self._idle:
+                return self._idle.pop()
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        return db
+
+    def _give_back(self, db: sqlite3.Connection) -> None:
+        with self._idle_lock:
+            if len(self._idle) < IDLE_CONNECTIONS:
+                self._idle.append(db)
+                return
+        db.close()
+
+    def add_resident(
+        self, nik: str, name: str, card_uid: str | None, pin: str, data: dict[str, str]
+    ) -> None:
+        """Register a resident (PIN kept as a salted hash); data fills forms in advance."""
+        with self._db() as db:
+            _insert_resident(db, nik, name, card_uid, pin, data)
 
     # --- kiosks and residents ---------------------------------------------------------
 
     def kiosk_for_token(self, token: str) -> str | None:
-        with self._db() as db:
+        with self._db(write=False) as db:
             row = db.execute("SELECT id FROM kiosks WHERE token = ?", (token,)).fetchone()
         return row["id"] if row else None
 
     def resident_by_card(self, card_uid: str) -> Resident | None:
-        with self._db() as db:
+        with self._db(write=False) as db:
             row = db.execute("SELECT * FROM residents WHERE card_uid = ?", (card_uid,)).fetchone()
         return _resident(row) if row else None
 
     def resident(self, nik: str) -> Resident | None:
-        with self._db() as db:
+        with self._db(write=False) as db:
             row = db.execute("SELECT * FROM residents WHERE nik = ?", (nik,)).fetchone()
         return _resident(row) if row else None
 
@@ -187,7 +245,7 @@ class Store:
         return token, expires
 
     def session_nik(self, token: str) -> str | None:
-        with self._db() as db:
+        with self._db(write=False) as db:
             row = db.execute("SELECT * FROM sessions WHERE token = ?", (token,)).fetchone()
         if row is None or datetime.fromisoformat(row["expires_at"]) < now():
             return None
@@ -197,7 +255,7 @@ class Store:
 
     def idempotent_request(self, scope: str, key: str) -> tuple[str, str] | None:
         """(body hash, request id) stored for this key, if any."""
-        with self._db() as db:
+        with self._db(write=False) as db:
             row = db.execute(
                 "SELECT body_hash, request_id FROM idempotency WHERE scope = ? AND key = ?",
                 (scope, key),
@@ -214,6 +272,9 @@ class Store:
         service_code: str,
         fields: dict[str, str],
         status: str,
+        identity_verified: bool = True,
+        kiosk_reference: str | None = None,
+        submitted_at: datetime | None = None,
     ) -> tuple[str, bool]:
         """Create a request once per idempotency key: (request id, created now?)."""
         with self._db() as db:
@@ -229,7 +290,8 @@ class Store:
             request_id = "req-" + secrets.token_hex(8)
             db.execute(
                 "INSERT INTO requests (id, tracking_code, nik, kiosk_id, service_code, fields, status,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_at, updated_at, identity_verified, kiosk_reference, submitted_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     request_id,
                     f"{day}-{number:03d}",
@@ -240,6 +302,9 @@ class Store:
                     status,
                     stamp.isoformat(),
                     stamp.isoformat(),
+                    int(identity_verified),
+                    kiosk_reference,
+                    submitted_at.astimezone(UTC).isoformat() if submitted_at else None,
                 ),
             )
             db.execute(
@@ -249,28 +314,33 @@ class Store:
             return request_id, True
 
     def request(self, request_id: str) -> RequestRow | None:
-        with self._db() as db:
-            row = db.execute("SELECT * FROM requests WHERE id = ?", (request_id,)).fetchone()
+        with self._db(write=False) as db:
+            row = db.execute(
+                f"SELECT {_ROW_COLUMNS} FROM requests WHERE id = ?", (request_id,)
+            ).fetchone()
         return _request(row) if row else None
 
     def open_requests(self, nik: str) -> list[RequestRow]:
-        with self._db() as db:
+        with self._db(write=False) as db:
             rows = db.execute(
-                "SELECT * FROM requests WHERE nik = ? AND status NOT IN ('collected', 'cancelled', 'rejected')"
+                f"SELECT {_ROW_COLUMNS} FROM requests WHERE nik = ?"
+                " AND status NOT IN ('collected', 'cancelled', 'rejected')"
                 " ORDER BY created_at DESC, rowid DESC",
                 (nik,),
             ).fetchall()
         return [_request(r) for r in rows]
 
     def requests(self) -> list[RequestRow]:
-        with self._db() as db:
-            rows = db.execute("SELECT * FROM requests ORDER BY created_at, rowid").fetchall()
+        with self._db(write=False) as db:
+            rows = db.execute(
+                f"SELECT {_ROW_COLUMNS} FROM requests ORDER BY created_at, rowid"
+            ).fetchall()
         return [_request(r) for r in rows]
 
     def awaiting_signature(self) -> list[RequestRow]:
-        with self._db() as db:
+        with self._db(write=False) as db:
             rows = db.execute(
-                "SELECT * FROM requests WHERE status = 'awaiting_signature'"
+                f"SELECT {_ROW_COLUMNS} FROM requests WHERE status = 'awaiting_signature'"
             ).fetchall()
         return [_request(r) for r in rows]
 
@@ -315,7 +385,7 @@ class Store:
             return cursor.rowcount == 1
 
     def document(self, request_id: str) -> bytes | None:
-        with self._db() as db:
+        with self._db(write=False) as db:
             row = db.execute("SELECT document FROM requests WHERE id = ?", (request_id,)).fetchone()
         return bytes(row["document"]) if row and row["document"] is not None else None
 
@@ -327,7 +397,7 @@ class Store:
             )
 
     def ratings(self) -> list[dict[str, Any]]:
-        with self._db() as db:
+        with self._db(write=False) as db:
             return [dict(r) for r in db.execute("SELECT * FROM ratings").fetchall()]
 
     def add_heartbeat(self, kiosk_id: str, body: str) -> None:
@@ -343,6 +413,41 @@ _WIB = timezone(timedelta(hours=7), "WIB")  # the villages' clock
 
 def wib(moment: datetime) -> datetime:
     return moment.astimezone(_WIB)
+
+
+_IDENTITY_KEYS = ("nik", "name", "card_uid", "pin")  # the rest of a demo resident prefills forms
+
+
+def _insert_resident(
+    db: sqlite3.Connection,
+    nik: str,
+    name: str,
+    card_uid: str | None,
+    pin: str,
+    data: dict[str, str],
+) -> None:
+    salt = secrets.token_hex(16)
+    db.execute(
+        "INSERT INTO residents VALUES (?, ?, ?, ?, ?, ?)",
+        (nik, name, card_uid, salt, _pin_hash(salt, pin), json.dumps(data)),
+    )
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a database made by an earlier version up to SCHEMA (columns only ever added).
+
+    Under the write lock, so two processes starting on an old file do not both add them.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        have = {row[1] for row in db.execute("PRAGMA table_info(requests)")}
+        for name, definition in ADDED_REQUEST_COLUMNS:
+            if name not in have:
+                db.execute(f"ALTER TABLE requests ADD COLUMN {name} {definition}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 def _next(db: sqlite3.Connection, name: str) -> int:
@@ -374,4 +479,7 @@ def _request(row: sqlite3.Row) -> RequestRow:
         signed_at=moment(row["signed_at"]),
         doc_sha256=row["doc_sha256"],
         doc_size=row["doc_size"],
+        identity_verified=bool(row["identity_verified"]),
+        kiosk_reference=row["kiosk_reference"],
+        submitted_at=moment(row["submitted_at"]),
     )

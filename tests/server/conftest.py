@@ -1,4 +1,5 @@
-"""A real reference server on loopback per test, and a small kiosk-side HTTP helper."""
+"""A real reference server on loopback per test, a small kiosk-side HTTP helper, and a
+check of answers against the committed OpenAPI document."""
 
 from __future__ import annotations
 
@@ -10,12 +11,17 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import requests
+import yaml
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from apm_server.app import RunningServer, start_server
 
 API = "/api/v1"
+OPENAPI = Path(__file__).resolve().parents[2] / "api" / "openapi.yaml"
 SITI_CARD = "04A3B2C1D0E1F2"
 SITI_NIK = "3523014708900001"
 SITI_PIN = "123456"
@@ -24,6 +30,7 @@ SITI_MASKED = "3523••••••••0001"
 BUDI_NIK = "3523011203850002"
 BUDI_PIN = "654321"
 SKD_ADDRESS = "Dusun Krajan RT 002 RW 001"
+WAHYU_NIK = "3523012511000003"  # the demo resident without a card
 
 
 def stop(running: RunningServer) -> None:
@@ -102,6 +109,23 @@ class Kiosk:
             "POST", "/requests", headers=headers, json={"service_code": service, "fields": fields}
         )
 
+    def submit_offline(
+        self,
+        key: str,
+        applicant: dict[str, str] | None,
+        keperluan: str = "Melamar pekerjaan",
+        **extra: Any,
+    ) -> requests.Response:
+        """A request taken while the kiosk was offline, sent later without a session."""
+        body: dict[str, Any] = {
+            "service_code": "SKD",
+            "fields": {"keperluan": keperluan, "alamat_domisili": SKD_ADDRESS},
+            **extra,
+        }
+        if applicant is not None:
+            body["applicant"] = applicant
+        return self.call("POST", "/requests", headers={"Idempotency-Key": key}, json=body)
+
     def new_request(self, key: str, keperluan: str = "Melamar pekerjaan") -> dict[str, Any]:
         answer = self.submit(self.session(), key, keperluan)
         assert answer.status_code == 201, answer.text
@@ -157,3 +181,40 @@ def wait_for(check: Callable[[], Any], timeout_s: float = 15.0, interval_s: floa
         if time.monotonic() > deadline:
             pytest.fail(f"condition not met within {timeout_s} s (last: {result!r})")
         time.sleep(interval_s)
+
+
+class OpenApiCheck:
+    """Checks a real answer against api/openapi.yaml: its body against the named schema,
+    its status against the codes the document promises for that operation."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self.registry = Registry().with_resource(
+            "urn:apm:openapi", Resource.from_contents(document, default_specification=DRAFT202012)
+        )
+        self.seen: set[str] = set()
+
+    def __call__(
+        self, answer: requests.Response, schema: str, method: str, path: str
+    ) -> dict[str, Any]:
+        validator = jsonschema.Draft202012Validator(
+            {"$ref": f"urn:apm:openapi#/components/schemas/{schema}"},
+            registry=self.registry,
+            format_checker=jsonschema.FormatChecker(),
+        )
+        body = answer.json()
+        validator.validate(body)
+        responses = self.document["paths"][path][method.lower()]["responses"]
+        assert str(answer.status_code) in responses, (method, path, answer.status_code)
+        self.seen.add(schema)
+        return body
+
+
+@pytest.fixture(scope="session")
+def openapi() -> dict[str, Any]:
+    return yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def conforms(openapi: dict[str, Any]) -> OpenApiCheck:
+    return OpenApiCheck(openapi)

@@ -103,6 +103,18 @@ def test_list_masks_the_nik(kiosk: Kiosk, state: str):
     assert from_env.stdout == result.stdout
 
 
+def test_list_says_which_requests_came_in_offline(kiosk: Kiosk, state: str):
+    offline = kiosk.submit_offline(
+        "key-cli-offline-1", {"method": "card", "card_uid": "5A3C9E01"}, kiosk_reference="K01-0042"
+    ).json()
+    online = kiosk.new_request("key-cli-online-01")
+    result = run("list", "--state-dir", state)
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.strip().splitlines()}
+    assert "identity: unverified (sent offline, kiosk ref K01-0042)" in lines[offline["id"]]
+    assert "unverified" not in lines[online["id"]]
+
+
 def test_commands_without_server_state_fail_in_one_line(tmp_path: Path):
     empty = str(tmp_path / "nothing-here")
     for args in (("list",), ("sign", "req-x"), ("reject", "req-x", "--reason", "r")):
@@ -147,6 +159,14 @@ def test_serve_answers_and_stops_on_ctrl_c(tmp_path: Path):
         assert url, banner
         assert requests.get(url[1] + "/healthz", timeout=10).text == "ok"
         assert (state / "demo-ca" / "ca.pem").exists()
+        # `serve` runs the demo: its residents are there.
+        identified = requests.post(
+            url[1] + "/api/v1/identify",
+            json={"method": "card", "card_uid": "04A3B2C1D0E1F2"},
+            headers={"Authorization": "Bearer demo-kiosk-token"},
+            timeout=10,
+        )
+        assert identified.json()["resident"]["nik_masked"] == SITI_MASKED
     finally:
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=30)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -241,6 +243,70 @@ def test_a_chunked_body_is_refused_with_411(kiosk: Kiosk):
     assert json.loads(body)["code"] == "bad_request"
 
 
+def test_a_chunked_submit_is_refused_and_creates_nothing(kiosk: Kiosk):
+    token = kiosk.session()
+    body = json.dumps({"service_code": "SKCK", "fields": {"keperluan": "Melamar pekerjaan"}})
+    chunk = f"{len(body):x}\r\n{body}\r\n0\r\n\r\n".encode()
+    head = (
+        "POST /api/v1/requests HTTP/1.1\r\nHost: kiosk\r\n"
+        "Authorization: Bearer demo-kiosk-token\r\nContent-Type: application/json\r\n"
+        f"X-Session-Token: {token}\r\nIdempotency-Key: key-chunked-0001\r\n"
+    )
+    for framing in ("Transfer-Encoding: chunked\r\n", "Transfer-Encoding: gzip, chunked\r\n"):
+        # The server closes the connection (kiosk.raw reads to its end): the chunks
+        # must not be read as a next request.
+        answer = kiosk.raw((head + framing + "\r\n").encode() + chunk)
+        status, _, rest = answer.partition(b"\r\n")
+        assert status.startswith(b"HTTP/1.1 411 "), answer
+        assert b"\r\nConnection: close\r\n" in rest.partition(b"\r\n\r\n")[0] + b"\r\n"
+        assert json.loads(rest.partition(b"\r\n\r\n")[2])["code"] == "bad_request"
+        assert answer.count(b"HTTP/1.1 ") == 1
+    assert kiosk.my_requests(token).json()["requests"] == []
+
+
+def test_two_different_content_lengths_are_400(kiosk: Kiosk):
+    answer = kiosk.raw(
+        b"POST /api/v1/identify HTTP/1.1\r\nHost: kiosk\r\n"
+        b"Authorization: Bearer demo-kiosk-token\r\nContent-Length: 2\r\n"
+        b"Content-Length: 40\r\n\r\n{}"
+    )
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), answer
+    assert json.loads(body)["code"] == "bad_request"
+
+
+def test_kept_alive_requests_are_answered_without_a_nagle_delay(kiosk: Kiosk):
+    """50 requests on one connection, one after the other, well within a second.
+
+    An answer written in two parts (headers, then body) waits for the client's delayed
+    ACK of the first part (~40 ms on Linux): 50 requests took over 2 s that way.
+    """
+    token = kiosk.session()
+    host, port = kiosk.server.url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    auth = {"Authorization": f"Bearer {kiosk.server.kiosk_token}"}
+    conn.request("GET", API + "/kiosk/config", headers=auth)
+    assert conn.getresponse().read()
+    sock = conn.sock
+    submit = {"service_code": "SKCK", "fields": {"keperluan": "Melamar pekerjaan"}}
+    started = time.perf_counter()
+    for n in range(50):
+        if n % 2:
+            conn.request("GET", API + "/kiosk/config", headers=auth)
+        else:
+            headers = {**auth, "X-Session-Token": token, "Idempotency-Key": f"key-nagle-{n:04d}"}
+            conn.request(
+                "POST", API + "/requests", body=json.dumps(submit).encode(), headers=headers
+            )
+        answer = conn.getresponse()
+        assert answer.status == (200 if n % 2 else 201), answer.read()
+        answer.read()
+    elapsed = time.perf_counter() - started
+    assert conn.sock is sock  # one kept-alive connection throughout
+    conn.close()
+    assert elapsed < 1.0, f"50 kept-alive requests took {elapsed:.2f} s"
+
+
 def test_a_kept_alive_connection_survives_a_body_on_a_get(kiosk: Kiosk):
     # A GET with a body must not leave bytes that would be read as the next request.
     for _ in range(2):
@@ -268,10 +334,29 @@ def test_healthz_needs_no_token(server: RunningServer):
 # --- lifecycle without the demo shortcut, storage, privacy -------------------------------------
 
 
-def test_without_demo_requests_wait_for_review_and_signing_includes_it(tmp_path: Path):
+def test_without_demo_there_are_no_demo_residents(tmp_path: Path):
     with serving(tmp_path / "strict", demo=False) as running:
         kiosk = Kiosk(running)
-        request = kiosk.new_request("key-no-demo-0001")
+        for body in (
+            {"method": "card", "card_uid": SITI_CARD},
+            {"method": "nik_pin", "nik": SITI_NIK, "pin": SITI_PIN},
+        ):
+            assert kiosk.identify(body).status_code in (401, 404), body
+        assert running.office.store.resident(SITI_NIK) is None
+        assert kiosk.call("GET", "/kiosk/config").status_code == 200  # the kiosk is enrolled
+        kiosk.close()
+    # Started again with the demo, the same database gets them.
+    with serving(tmp_path / "strict") as running:
+        assert Kiosk(running).identify({"method": "card", "card_uid": SITI_CARD}).ok
+
+
+def test_without_demo_requests_wait_for_review_and_signing_includes_it(tmp_path: Path):
+    with serving(tmp_path / "strict", demo=False) as running:
+        running.office.store.add_resident(
+            "3523010101700009", "Sri Wahyuni", "0A0B0C0D", "246810", {"address": "Dusun Krajan"}
+        )
+        kiosk = Kiosk(running)
+        request = kiosk.submit(kiosk.session("0A0B0C0D"), "key-no-demo-0001").json()
         assert request["status"] == "under_review"
         signed = kiosk.sign(request["id"]).json()
         assert (signed["status"], signed["document"]["size"] > 0) == ("ready", True)
