@@ -36,12 +36,12 @@ IDEMPOTENCY_KEY_PATTERN = "^[!-~]{8,200}$"
 
 ERRORS = {
     "400": "Malformed request (bad_request): e.g. Idempotency-Key missing, Content-Length not a number",
-    "401": "Missing or wrong bearer token (unauthorized), wrong NIK/PIN (wrong_pin) or expired session (session_expired)",
+    "401": "Missing or wrong bearer token (unauthorized), wrong NIK/PIN (wrong_pin), expired session (session_expired), or a submit with neither a session nor an applicant (session_expired)",
     "403": "Service not enabled for this kiosk (service_unavailable)",
     "404": "Unknown card (unknown_card) or unknown request (not_found)",
     "409": "Idempotency key reused with another body (idempotency_conflict) or wrong state (invalid_state)",
     "413": "Body larger than 64 KiB (bad_request)",
-    "422": "Body does not match the schema (bad_request) or form fields invalid (invalid_form, with field_errors)",
+    "422": "Body does not match the schema (bad_request), form fields invalid (invalid_form, with field_errors), an offline submission's applicant not found (unknown_card, unknown_resident), or a session and an applicant together (bad_request)",
     "423": "Too many wrong PINs (locked, with retry_after_s and a Retry-After header)",
     "500": "Server error (internal)",
 }
@@ -191,7 +191,7 @@ def kiosk_paths() -> dict[str, Any]:
                 },
                 errors=("403", "409"),
                 body=ref("SubmitRequest"),
-                headers=("SessionToken", "IdempotencyKey"),
+                headers=("SubmitSessionToken", "IdempotencyKey"),
             ),
         },
         "/requests/{request_id}": {
@@ -357,6 +357,13 @@ def parameters() -> dict[str, Any]:
     return {
         "SessionToken": header(
             "X-Session-Token", "The resident's session from /identify", True, text
+        ),
+        "SubmitSessionToken": header(
+            "X-Session-Token",
+            "The resident's session from /identify; absent for a request taken offline, "
+            "where `applicant` in the body names the resident instead (never both)",
+            False,
+            text,
         ),
         "IdempotencyKey": header(
             "Idempotency-Key",
