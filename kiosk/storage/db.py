@@ -35,6 +35,7 @@ FILE_MODE = 0o600
 # SQLite's primary result codes that mean "this file is not a (sound) database".
 _SQLITE_CORRUPT = 11
 _SQLITE_NOTADB = 26
+_SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class StorageError(Exception):
@@ -324,6 +325,12 @@ def _open_database(
 def _connect(path: Path, migrations: Sequence[Migration]) -> sqlite3.Connection:
     """Open, configure, check and migrate; _Corrupt when the file is not a sound database."""
     _create_private_file(path)
+    # Garbage is recognised before SQLite touches the file: closing a connection to it
+    # would delete a -wal file that may hold the queued work a technician could recover.
+    with path.open("rb") as file:
+        header = file.read(len(_SQLITE_HEADER))
+    if header and header != _SQLITE_HEADER:
+        raise _Corrupt("file is not a database (no SQLite header)")
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
     except sqlite3.Error as exc:

@@ -52,6 +52,7 @@ class OutboxItem:
 
 
 REDACTED_BODY: dict[str, Any] = {"redacted": True}
+_REDACTED_TEXT = json.dumps(REDACTED_BODY)
 
 _COLUMNS = (
     "id, kind, key, local_id, body, created_at, attempts, next_attempt_at, state, "
@@ -124,7 +125,11 @@ class Outbox:
     def settle(
         self, id: int, result: dict[str, Any] | None, *, tx: sqlite3.Connection | None = None
     ) -> bool:
-        """The backend accepted the item; False if it was gone (e.g. a replaced heartbeat)."""
+        """The backend accepted the item; False if it was gone (e.g. a replaced heartbeat).
+
+        A settled SUBMIT's body (the citizen's form and identity) is dropped: the backend
+        has it, and `result` keeps the backend's answer.
+        """
         return self._finish(id, OutboxState.DONE, None, result, tx)
 
     def dead(
@@ -172,11 +177,16 @@ class Outbox:
         tx: sqlite3.Connection | None,
     ) -> bool:
         text = None if result is None else json.dumps(result, separators=(",", ":"))
+        # A request the backend has needs no copy of the citizen's form and identity here;
+        # a refused one keeps it (a technician may have to act on it) until retention.
+        redact = state is OutboxState.DONE
         with self._db.transaction(tx) as conn:
             cursor = conn.execute(
                 "UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?, "
-                "result = ?, settled_at = ? WHERE id = ? AND state = 'pending'",
-                (state.value, error, text, self._clock(), id),
+                "result = ?, settled_at = ?, "
+                "body = CASE WHEN ? AND kind = 'submit' THEN ? ELSE body END "
+                "WHERE id = ? AND state = 'pending'",
+                (state.value, error, text, self._clock(), redact, _REDACTED_TEXT, id),
             )
         return cursor.rowcount == 1
 
@@ -231,7 +241,7 @@ class Outbox:
             ).rowcount
             redacted = conn.execute(
                 "UPDATE outbox SET body = ? WHERE local_id = ? AND state = 'dead'",
-                (json.dumps(REDACTED_BODY), local_id),
+                (_REDACTED_TEXT, local_id),
             ).rowcount
         return deleted + redacted
 
@@ -240,7 +250,7 @@ class Outbox:
         with self._db.transaction(tx) as conn:
             cursor = conn.execute(
                 "UPDATE outbox SET body = ? WHERE state = 'dead' AND settled_at < ? AND body != ?",
-                (json.dumps(REDACTED_BODY), older_than, json.dumps(REDACTED_BODY)),
+                (_REDACTED_TEXT, older_than, _REDACTED_TEXT),
             )
         return cursor.rowcount
 
