@@ -1,13 +1,16 @@
-"""The kiosk without its face: flow + backend + devices, wired together. No Qt.
+"""The kiosk without its face: flow + backend + devices + durable state, wired together.
 
-`KioskRuntime` owns the citizen flow and carries out its effects:
-- backend calls run on a small worker pool (the `requests` import and the embedded
-  reference server start there too, never on the GUI thread);
-- device work runs on each device's own I/O thread (see drivers.device);
-- every result comes back as a flow event through `post`, which the host (the Qt bridge,
-  or a plain queue in tests) must deliver to `dispatch` on its main thread.
-
-So the flow is only ever touched by one thread, and nothing here blocks that thread.
+`KioskRuntime` owns the citizen flow and carries out its effects; each kind of work has
+its own module and its own thread:
+- kiosk.storage: the durable state (outbox, pickup records, print journal, letters, cache);
+- kiosk.sync.SyncWorker: the one thread that sends the outbox and prefetches signed letters;
+- kiosk.printing.PrintService: prints a letter as one journaled unit of work;
+- kiosk.heartbeat: what the kiosk tells the backend about itself, through the outbox;
+- backend reads (identify, status, catalogue) run on a small worker pool, and device work
+  on each device's own I/O thread (drivers.device).
+Every result comes back as a flow event through `post`, which the host (the Qt bridge, or
+a plain queue in tests) must deliver to `dispatch` on its main thread: the flow is only
+ever touched by that thread, and nothing here blocks it.
 """
 
 from __future__ import annotations
@@ -19,13 +22,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from apm_api.models import DeviceReport, Heartbeat, MarkPrinted, Rating
+from apm_api.models import ApplicantByCard, ApplicantByNik, Catalogue, KioskConfig, Rating, Text
 from drivers.device import Device, Job
 from drivers.model import DataReceived, DeviceError, DeviceEvent, ErrorKind, StatusChanged
-from kiosk import __version__
+from kiosk import crashpoints, pickup
 from kiosk.backend.errors import (
     BackendError,
-    BackendProtocolError,
     BackendRejected,
     BackendServerError,
     BackendUnreachable,
@@ -33,19 +35,24 @@ from kiosk.backend.errors import (
 from kiosk.flow import Flow, Screen, view_model
 from kiosk.flow import effects as fx
 from kiosk.flow import events as ev
+from kiosk.flow.state import Deadlines
+from kiosk.heartbeat import HEARTBEAT_S, heartbeat_body
+from kiosk.storage import KioskStorage
+from kiosk.storage.outbox import OutboxKind
 
 if TYPE_CHECKING:
     from kiosk.backend.client import BackendClient
     from kiosk.config import KioskSettings
+    from kiosk.printing import PrintService
+    from kiosk.storage.requests import LocalRequest
+    from kiosk.sync import SyncWorker
     from printer.receipt import Receipt
 
 log = logging.getLogger(__name__)
 
 OWNER = "kiosk"  # the citizen flow owns the devices; diagnostics must wait for release
 ROLES = ("receipt_printer", "document_printer", "card_reader")
-HEARTBEAT_S = 60.0
-REPORT_ATTEMPTS = 50
-REPORT_RETRY_S = 10.0
+SWEEP_EVERY_S = 3600.0  # retention: personal data leaves the disk on time
 
 Post = Callable[[ev.Event], None]
 BackendFactory = Callable[[], "BackendClient"]
@@ -65,7 +72,10 @@ class KioskRuntime:
         self._post = post
         self._clock = clock
         self._started_at = clock()
-        self.flow = Flow(clock=clock)
+        t = settings.timeouts
+        self.flow = Flow(clock=clock, deadlines=Deadlines(t.identify_s, t.submit_s, t.print_s))
+        # Opened first: a kiosk whose state cannot be kept must not take requests.
+        self.storage = KioskStorage.open(settings.state_dir)
         self.devices: dict[str, Device] = build_devices(settings)
         # Stopped after everything else (the demo's embedded server, for one).
         self._stop_on_shutdown = on_shutdown if on_shutdown is not None else []
@@ -73,24 +83,52 @@ class KioskRuntime:
         self._backend: BackendClient | None = None
         self._backend_lock = threading.Lock()
         self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="backend")
-        self._documents = DocumentStore()
         self._timers: set[threading.Timer] = set()
         self._timers_lock = threading.Lock()
         self._closed = False
+        # Which citizen's session is waiting for which queued request (by kiosk reference).
+        self._waiting: dict[str, int] = {}
+        self._waiting_lock = threading.Lock()
+        # Read by the heartbeat from its timer thread: plain values, set on the main thread.
+        self._screen_name = self.flow.state.screen.value
+        self._kiosk_id = "unknown"
+        self.sync: SyncWorker = self._make_sync()
+        self.printing: PrintService = self._make_print_service()
         self._handlers: dict[type, Callable[[Any], None]] = {
             fx.LoadKiosk: self._load_kiosk,
             fx.Identify: self._identify,
+            fx.FindMyRequests: self._find_my_requests,
             fx.LoadMyRequests: self._load_my_requests,
             fx.Submit: self._submit,
             fx.CheckStatus: self._check_status,
             fx.Schedule: self._schedule,
-            fx.FetchDocument: self._fetch_document,
-            fx.PrintDocument: self._print_document,
+            fx.PrintLetter: self._print_letter,
             fx.PrintReceipt: self._print_receipt,
-            fx.ReportPrinted: self._report_printed,
             fx.SendRating: self._send_rating,
-            fx.EndSession: self._end_session,
+            fx.EndSession: lambda effect: None,  # nothing of the citizen is kept in memory here
         }
+
+    def _make_sync(self) -> SyncWorker:
+        from kiosk.sync import SyncWorker
+
+        return SyncWorker(
+            self.storage, self._client, self.settings.sync, self._trust_anchors, self._on_sync
+        )
+
+    def _make_print_service(self) -> PrintService:
+        from kiosk.printing import PrintService
+
+        return PrintService(
+            self.storage,
+            self._client,
+            self.devices["document_printer"],  # type: ignore[arg-type]  # a DocumentPrinter by role
+            self._trust_anchors,
+            lambda: self._kiosk_id,
+            self._post_unless_closed,
+            self.sync.wake,
+            self.settings.storage.reprint_limit,
+            device_timeout_s=self.settings.timeouts.print_s,
+        )
 
     # --- what the host calls ---------------------------------------------------------
 
@@ -99,14 +137,20 @@ class KioskRuntime:
         for role, device in self.devices.items():
             device.subscribe(self._device_listener(role))
             device.start(OWNER).add_done_callback(self._device_started(role))
+        self.sync.start()
         self._run_effects(self.flow.start())
-        self._schedule_heartbeat()
+        self._after(HEARTBEAT_S, self._send_heartbeat)
+        self._in_background(self._sweep)
 
     def dispatch(self, event: ev.Event) -> None:
         """Main thread only: let the flow handle `event` and start its effects."""
         if self._closed:
             return
         self._run_effects(self.flow.handle(event))
+        state = self.flow.state
+        self._screen_name = state.screen.value
+        if state.kiosk is not None:
+            self._kiosk_id = state.kiosk.kiosk_id
 
     def view(self, lang: str = "id") -> dict[str, Any]:
         return view_model(self.flow.state, lang=lang, idle_left=self.flow.idle_seconds_left())
@@ -116,11 +160,14 @@ class KioskRuntime:
         return self.flow.state.screen
 
     def shutdown(self) -> None:
+        """An orderly stop: what is in flight finishes or stays queued on disk."""
         self._closed = True
         with self._timers_lock:
             for timer in self._timers:
                 timer.cancel()
             self._timers.clear()
+        self.printing.stop()
+        self.sync.stop(timeout=15.0)
         for device in self.devices.values():
             device.close()
         self._workers.shutdown(wait=True, cancel_futures=True)
@@ -129,13 +176,26 @@ class KioskRuntime:
                 self._backend.close()
         for stop in self._stop_on_shutdown:
             stop()  # the embedded server and its auto-signer, in the demo
-        self._documents.clear()
+        self.storage.close()
 
     # --- effects ---------------------------------------------------------------------
 
     def _run_effects(self, effects: list[fx.Effect]) -> None:
         for effect in effects:
-            self._handlers[type(effect)](effect)
+            try:
+                self._handlers[type(effect)](effect)
+            except Exception:  # one failing effect must not cancel the ones after it
+                log.exception("carrying out %s failed", type(effect).__name__)
+
+    def _in_background(self, work: Callable[[], None]) -> None:
+        def guarded() -> None:
+            try:
+                work()
+            except Exception:
+                log.exception("background work failed")
+
+        if not self._closed:
+            self._workers.submit(guarded)
 
     def _backend_call(
         self,
@@ -164,20 +224,102 @@ class KioskRuntime:
                 self._backend = self._backend_factory()
             return self._backend
 
+    def _trust_anchors(self) -> list[bytes]:
+        anchors = []
+        for path in self.settings.trust_anchor_paths():
+            try:
+                anchors.append(path.read_bytes())
+            except OSError as exc:
+                log.error("trust anchor %s cannot be read: %s", path, exc.strerror or exc)
+        return anchors
+
     def _load_kiosk(self, effect: fx.LoadKiosk) -> None:
+        """Configuration and catalogue from the backend (ETag-validated), else from disk."""
+        cache = self.storage.cache
+
         def call(client: BackendClient) -> ev.Event:
             config = client.kiosk_config()
-            catalogue = client.catalogue()
-            if catalogue is None:  # 304 without an If-None-Match cannot happen; be safe
-                raise BackendProtocolError("catalogue answered 304 to a plain request")
+            known = cache.get("catalogue")
+            version = Catalogue.model_validate(known[0]).version if known else None
+            catalogue = client.catalogue(version)
+            if catalogue is None:  # 304: the copy on disk is current
+                assert known is not None
+                catalogue = Catalogue.model_validate(known[0])
+            else:
+                cache.put("catalogue", catalogue.model_dump(mode="json"), catalogue.version)
+            cache.put("kiosk_config", config.model_dump(mode="json"), None)
             return ev.KioskLoaded(config, catalogue)
 
-        self._backend_call(call, ev.KioskLoadFailed)
+        def failed(failure: ev.Failure) -> ev.Event:
+            cached = self._cached_kiosk()
+            if cached is not None:
+                log.warning(
+                    "backend not answering (%s): serving the cached catalogue", failure.kind
+                )
+                return ev.KioskLoaded(*cached, cached=True)
+            return ev.KioskLoadFailed(failure)
+
+        self._backend_call(call, failed)
+
+    def _cached_kiosk(self) -> tuple[KioskConfig, Catalogue] | None:
+        try:
+            config = self.storage.cache.get("kiosk_config")
+            catalogue = self.storage.cache.get("catalogue")
+            if config is None or catalogue is None:
+                return None
+            return KioskConfig.model_validate(config[0]), Catalogue.model_validate(catalogue[0])
+        except Exception as exc:  # a cache from an older version: ignore it, it is a cache
+            log.warning("cached catalogue unusable: %s", type(exc).__name__)
+            return None
 
     def _identify(self, effect: fx.Identify) -> None:
         self._backend_call(
             lambda c: ev.Identified(effect.session_no, c.identify(effect.request)),
             lambda f: ev.IdentifyFailed(effect.session_no, f),
+        )
+
+    def _find_my_requests(self, effect: fx.FindMyRequests) -> None:
+        """This kiosk's own records: they answer even while the backend cannot."""
+
+        def work() -> None:
+            records = self._records_for(effect.applicant, effect.pickup_code)
+            found = tuple(self._as_my_request(r) for r in records)
+            self._post_unless_closed(
+                ev.MyRequestsFound(effect.session_no, found, by_code=effect.pickup_code is not None)
+            )
+
+        self._in_background(work)
+
+    def _records_for(
+        self, applicant: ApplicantByCard | ApplicantByNik | None, code: str | None
+    ) -> list[LocalRequest]:
+        requests = self.storage.requests
+        if code is not None:
+            found = requests.by_pickup_code(code)
+            return [found] if found is not None else []
+        if isinstance(applicant, ApplicantByCard):
+            return requests.by_card(applicant.card_uid)
+        if isinstance(applicant, ApplicantByNik):
+            return requests.by_nik(applicant.nik)
+        return []
+
+    def _as_my_request(self, r: LocalRequest) -> ev.MyRequest:
+        prints = self.storage.journal.prints_of(r.request_id) if r.request_id else 0
+        signed = r.status in ("ready", "collected") and r.document_sha256 is not None
+        # A letter printed here may be printed again, a limited number of times.
+        reprint_left = prints == 0 or prints - 1 < self.settings.storage.reprint_limit
+        reachable = r.letter_on_disk or self.sync.link_up
+        reason = Text(id=r.status_reason) if r.status_reason else None
+        return ev.MyRequest(
+            request_id=r.request_id,
+            reference=r.tracking_code or r.local_id,
+            service_name=Text.model_validate(r.service_name),
+            status=r.status,
+            reason=reason,
+            sha256=r.document_sha256,
+            printable=signed and reprint_left and reachable,
+            reprint=prints > 0,
+            local_id=r.local_id,
         )
 
     def _load_my_requests(self, effect: fx.LoadMyRequests) -> None:
@@ -192,13 +334,62 @@ class KioskRuntime:
         self._backend_call(call, failed)
 
     def _submit(self, effect: fx.Submit) -> None:
-        self._backend_call(
-            lambda c: ev.Submitted(
-                effect.session_no,
-                c.submit(effect.session_token, effect.body, effect.idempotency_key),
-            ),
-            lambda f: ev.SubmitFailed(effect.session_no, f),
+        """Write the request to the outbox (durable before anything is sent), then wake sync."""
+
+        def work() -> None:
+            try:
+                reference, code = self._queue_submission(effect)
+            except Exception as exc:
+                log.exception("the request could not be saved")
+                failure = ev.Failure(ev.FailureKind.DEVICE, detail=f"storage: {exc}")
+                self._post_unless_closed(ev.SubmitFailed(effect.session_no, failure))
+                return
+            crashpoints.crashpoint("submit.queued")
+            self._post_unless_closed(ev.SubmitQueued(effect.session_no, reference, code))
+            self.sync.wake()
+
+        self._in_background(work)
+
+    def _queue_submission(self, effect: fx.Submit) -> tuple[str, str]:
+        reference, code = pickup.new_kiosk_reference(), pickup.new_pickup_code()
+        body = replace_submit(effect, reference)
+        service_name = self._service_name(body.service_code)
+        applicant = body.applicant
+        with self._waiting_lock:
+            self._waiting[reference] = effect.session_no
+        with self.storage.db.transaction() as tx:
+            item = self.storage.outbox.add(
+                OutboxKind.SUBMIT,
+                {
+                    "request": body.model_dump(mode="json", exclude_none=True),
+                    "session_token": effect.session_token,
+                },
+                key=effect.idempotency_key,
+                local_id=reference,
+                tx=tx,
+            )
+            self.storage.requests.create(
+                local_id=reference,
+                submit_item=item.id,
+                service_code=body.service_code,
+                service_name=service_name,
+                pickup_code=code,
+                card_uid=applicant.card_uid if isinstance(applicant, ApplicantByCard) else None,
+                nik=applicant.nik if isinstance(applicant, ApplicantByNik) else None,
+                identity_verified=effect.session_token is not None,
+                tx=tx,
+            )
+        log.info("request %s queued (outbox item %d)", reference, item.id)
+        return reference, code
+
+    def _service_name(self, code: str) -> dict[str, str | None]:
+        catalogue = self.flow.state.catalogue  # immutable snapshot; the name only
+        service = (
+            next((s for s in catalogue.services if s.code == code), None) if catalogue else None
         )
+        if service is None:
+            return {"id": code, "en": None}
+        return {"id": service.name.id, "en": service.name.en}
 
     def _check_status(self, effect: fx.CheckStatus) -> None:
         self._backend_call(
@@ -206,40 +397,14 @@ class KioskRuntime:
             lambda f: ev.StatusCheckFailed(effect.session_no, effect.request_id, f),
         )
 
-    def _fetch_document(self, effect: fx.FetchDocument) -> None:
-        request = effect.request
-        if request.document is None:
-            self._post(
-                ev.DocumentFetchFailed(
-                    effect.session_no,
-                    request.id,
-                    ev.Failure(ev.FailureKind.PROTOCOL, detail="request has no document"),
-                )
-            )
-            return
-        expected = request.document.sha256
-
-        def call(client: BackendClient) -> ev.Event:
-            if not self._documents.has(request.id):
-                pdf = client.download_document(request.id, expected)
-                self._documents.put(effect.session_no, request.id, pdf, request.tracking_code)
-            return ev.DocumentFetched(effect.session_no, request.id)
-
-        self._backend_call(call, lambda f: ev.DocumentFetchFailed(effect.session_no, request.id, f))
-
-    def _print_document(self, effect: fx.PrintDocument) -> None:
-        document = self._documents.get(effect.request_id)
-        if document is None:
-            failure = ev.Failure(ev.FailureKind.DEVICE, detail="document not downloaded")
-            self._post(ev.PrintFailed(effect.session_no, ev.PrinterRole.DOCUMENT, failure))
-            return
-        printer = self.devices["document_printer"]
-        title = f"Surat {document.tracking_code}"
-        job = printer.print_pdf(document.pdf, title, OWNER)  # type: ignore[attr-defined]
-        self._when_done(
-            job,
-            lambda _r: ev.DocumentPrinted(effect.session_no, effect.request_id),
-            lambda f: ev.PrintFailed(effect.session_no, ev.PrinterRole.DOCUMENT, f),
+    def _print_letter(self, effect: fx.PrintLetter) -> None:
+        self.printing.print_letter(
+            effect.session_no,
+            effect.request_id,
+            effect.sha256,
+            effect.tracking_code,
+            local_id=effect.local_id,
+            reprint=effect.reprint,
         )
 
     def _print_receipt(self, effect: fx.PrintReceipt) -> None:
@@ -267,43 +432,13 @@ class KioskRuntime:
 
         job.add_done_callback(done)
 
-    def _report_printed(self, effect: fx.ReportPrinted, attempt: int = 1) -> None:
-        """Tell the backend the letter was printed, retrying while it cannot be reached.
-
-        Until the backend knows, the letter still shows as ready to print, so a lost report
-        could mean a second print on the next visit. The same idempotency key makes every
-        retry safe. (Kept in memory only: the durable outbox is a later piece of work.)
-        """
-        kiosk_id = self._kiosk_id()
-        body = MarkPrinted(kiosk_id=kiosk_id, document_sha256=effect.document_sha256)
-
-        def call(client: BackendClient) -> None:
-            client.mark_printed(effect.request_id, body, effect.idempotency_key)
-
-        def failed(failure: ev.Failure) -> None:
-            retryable = failure.kind in (ev.FailureKind.UNREACHABLE, ev.FailureKind.SERVER)
-            log.warning(
-                "could not report request %s printed (attempt %d): %s",
-                effect.request_id,
-                attempt,
-                failure.detail,
-            )
-            if retryable and attempt < REPORT_ATTEMPTS:
-                delay = min(REPORT_RETRY_S * attempt, 300.0)
-                self._after(delay, lambda: self._report_printed(effect, attempt + 1))
-
-        self._backend_call(call, failed)
-
     def _send_rating(self, effect: fx.SendRating) -> None:
-        body = Rating(kiosk_id=self._kiosk_id(), request_id=effect.request_id, score=effect.score)
+        body = Rating(kiosk_id=self._kiosk_id, request_id=effect.request_id, score=effect.score)
+        self._in_background(lambda: self._queue(OutboxKind.RATING, body.model_dump(mode="json")))
 
-        def call(client: BackendClient) -> None:
-            client.rate(body)
-
-        self._backend_call(call, lambda f: log.warning("rating not sent: %s", f.detail))
-
-    def _end_session(self, effect: fx.EndSession) -> None:
-        self._documents.forget_session(effect.session_no)
+    def _queue(self, kind: OutboxKind, body: dict[str, Any]) -> None:
+        self.storage.outbox.add(kind, body)
+        self.sync.wake()
 
     def _schedule(self, effect: fx.Schedule) -> None:
         self._after(effect.delay_s, lambda: self._post_unless_closed(effect.event))
@@ -326,39 +461,49 @@ class KioskRuntime:
         if not self._closed:
             self._post(event)
 
-    # --- heartbeat ---------------------------------------------------------------------
+    # --- sync, heartbeat, retention -----------------------------------------------------
 
-    def _schedule_heartbeat(self) -> None:
-        self._after(HEARTBEAT_S, self._send_heartbeat)
+    def _on_sync(self, event: object) -> None:
+        """From the sync thread: outbox results as flow events for whoever waits for them."""
+        from kiosk import sync
+
+        if isinstance(event, sync.LinkChanged):
+            self._post_unless_closed(ev.LinkChanged(event.up))
+        elif isinstance(event, sync.SubmitSettled):
+            session_no = self._waiter(event.local_id)
+            crashpoints.crashpoint("submit.settled")
+            if session_no is not None:
+                self._post_unless_closed(ev.Submitted(session_no, event.request))
+        elif isinstance(event, sync.ReportSettled):
+            # Printed and reported: the letter and the citizen's data may leave the disk now.
+            self._in_background(self._sweep_once)
+        elif isinstance(event, sync.SubmitFailedForGood):
+            session_no = self._waiter(event.local_id)
+            if session_no is not None:
+                self._post_unless_closed(ev.SubmitFailed(session_no, rejected(event)))
+
+    def _waiter(self, local_id: str | None) -> int | None:
+        with self._waiting_lock:
+            return self._waiting.pop(local_id, None) if local_id else None
 
     def _send_heartbeat(self) -> None:
-        state = self.flow.state  # read-only snapshot; safe from another thread
-        if state.kiosk is not None:
-            body = Heartbeat(
-                kiosk_id=state.kiosk.kiosk_id,
-                software_version=__version__,
-                uptime_s=int(self._clock() - self._started_at),
-                screen=state.screen.value,
-                devices=[
-                    DeviceReport(
-                        role=role,
-                        type=self.settings.device_type(role),
-                        availability=device.status.availability.value,
-                        detail=device.status.detail,
-                    )
-                    for role, device in self.devices.items()
-                ],
-            )
+        body = heartbeat_body(
+            kiosk_id=self._kiosk_id,
+            uptime_s=int(self._clock() - self._started_at),
+            screen=self._screen_name,
+            settings=self.settings,
+            devices=self.devices,
+        )
+        self._in_background(lambda: self._queue(OutboxKind.HEARTBEAT, body))
+        self._after(HEARTBEAT_S, self._send_heartbeat)
 
-            def call(client: BackendClient) -> None:
-                client.heartbeat(body)
+    def _sweep(self) -> None:
+        self._sweep_once()
+        self._after(SWEEP_EVERY_S, lambda: self._in_background(self._sweep))
 
-            self._backend_call(call, lambda f: log.info("heartbeat not sent: %s", f.detail))
-        self._schedule_heartbeat()
-
-    def _kiosk_id(self) -> str:
-        kiosk = self.flow.state.kiosk
-        return kiosk.kiosk_id if kiosk else "unknown"
+    def _sweep_once(self) -> None:
+        if not self._closed:
+            self.storage.retention_sweep(time.time(), self.settings.storage.retention_days)
 
     # --- devices -------------------------------------------------------------------------
 
@@ -384,50 +529,37 @@ class KioskRuntime:
             if error is not None:
                 log.warning("%s did not start: %s", role, error)
                 self._post_unless_closed(ev.DeviceStatusChanged(role, False, "error", str(error)))
+            if role == "document_printer":
+                # Before any citizen can print: settle what a crash left half done.
+                self._in_background(lambda: log.info("print journal: %s", self.printing.resume()))
 
         return done
 
 
-class StoredDocument:
-    def __init__(self, session_no: int, pdf: bytes, tracking_code: str) -> None:
-        self.session_no, self.pdf, self.tracking_code = session_no, pdf, tracking_code
+def replace_submit(effect: fx.Submit, reference: str) -> Any:
+    """The body as queued: stamped with the kiosk reference and the moment of confirming."""
+    from datetime import UTC, datetime
+
+    return effect.body.model_copy(
+        update={"kiosk_reference": reference, "submitted_at": datetime.now(UTC)}
+    )
 
 
-class DocumentStore:
-    """Signed letters downloaded for the current citizen, dropped when they leave."""
+def rejected(event: Any) -> ev.Failure:
+    """A dead-lettered submission as the flow sees it: the backend said no, and why."""
+    from apm_api.models import ErrorCode
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._by_request: dict[str, StoredDocument] = {}
-        self._ended_up_to = 0
-
-    def put(self, session_no: int, request_id: str, pdf: bytes, tracking_code: str) -> None:
-        with self._lock:
-            if session_no <= self._ended_up_to:
-                return  # that citizen has already gone: do not keep their letter
-            self._by_request[request_id] = StoredDocument(session_no, pdf, tracking_code)
-
-    def get(self, request_id: str) -> StoredDocument | None:
-        with self._lock:
-            return self._by_request.get(request_id)
-
-    def has(self, request_id: str) -> bool:
-        return self.get(request_id) is not None
-
-    def forget_session(self, session_no: int) -> None:
-        with self._lock:
-            self._ended_up_to = max(self._ended_up_to, session_no)
-            self._by_request = {
-                k: d for k, d in self._by_request.items() if d.session_no > session_no
-            }
-
-    def clear(self) -> None:
-        with self._lock:
-            self._by_request.clear()
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._by_request)
+    try:
+        code: ErrorCode | None = ErrorCode(event.code)
+    except ValueError:
+        code = None
+    message = Text.model_validate(event.reason) if event.reason else None
+    field_errors = {
+        k: Text.model_validate(v) for k, v in (getattr(event, "field_errors", None) or {}).items()
+    }
+    return ev.Failure(
+        ev.FailureKind.REJECTED, code=code, message=message, field_errors=field_errors
+    )
 
 
 # --- translation between layers ------------------------------------------------------------
@@ -485,10 +617,13 @@ def receipt_from_content(content: fx.ReceiptContent) -> Receipt:
     """The flow decides what a receipt says; the printer layer decides how it looks."""
     from printer.receipt import Receipt
 
+    rows = [(line.label, line.value) for line in content.rows]
+    if content.pickup_code:  # the QR carries it too; printed for typing on the keypad
+        rows.append(("Kode ambil", content.pickup_code))
     return Receipt(
         header=list(content.header),
         title=content.title,
-        rows=[(line.label, line.value) for line in content.rows],
+        rows=rows,
         tracking_code=content.tracking_code,
         qr_payload=content.qr_payload,
         footer=list(content.footer),
