@@ -7,7 +7,6 @@ The reference server runs on loopback; events travel through the same `post` -> 
 from __future__ import annotations
 
 import http.server
-import queue
 import socket
 import threading
 import time
@@ -27,42 +26,9 @@ from kiosk.flow import Screen
 from kiosk.flow import events as ev
 from kiosk.runtime import KioskRuntime
 from printer.escpos_text import decode_escpos
+from tests.harness import Host
 
 SITI_UID = "04A3B2C1D0E1F2"
-
-
-class Host:
-    """Plays the GUI thread: delivers posted events to dispatch, one at a time."""
-
-    def __init__(self, runtime_factory: Callable[[Callable[[ev.Event], None]], KioskRuntime]):
-        self.inbox: queue.Queue[ev.Event] = queue.Queue()
-        self.runtime = runtime_factory(self.inbox.put)
-
-    @property
-    def state(self):
-        return self.runtime.flow.state
-
-    def send(self, event: ev.Event) -> None:
-        self.runtime.dispatch(event)
-
-    def pump_until(self, done: Callable[[], bool], timeout_s: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while not done():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(
-                    f"timed out on screen {self.state.screen.value}: {self.runtime.view()}"
-                )
-            try:
-                self.runtime.dispatch(self.inbox.get(timeout=min(remaining, 0.5)))
-            except queue.Empty:
-                continue
-
-    def on(self, screen: Screen, timeout_s: float = 20.0) -> None:
-        self.pump_until(lambda: self.state.screen is screen, timeout_s)
-
-    def simulator(self, role: str):
-        return self.runtime.devices[role].simulator
 
 
 @pytest.fixture
