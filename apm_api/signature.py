@@ -63,34 +63,45 @@ def validate_signed_pdf(pdf: bytes, trust_roots_pem: bytes | Sequence[bytes]) ->
     head signed (an incremental update, even a harmless-looking one) fails the check.
     """
     roots = [trust_roots_pem] if isinstance(trust_roots_pem, bytes) else list(trust_roots_pem)
-    if pdf.lstrip()[:5] != b"%PDF-" or b"%%EOF" not in pdf[-1024:]:
+    # A complete file ends with %%EOF: one cut anywhere else is truncated, even when an
+    # earlier, complete revision happens to sit just before the cut.
+    if pdf.lstrip()[:5] != b"%PDF-" or not pdf.rstrip().endswith(b"%%EOF"):
         return _failed(LetterProblem.NOT_A_PDF, "not a complete PDF file")
     try:
         context = _validation_context(roots)
     except ValueError as exc:
         return _failed(LetterProblem.NO_TRUST_ANCHORS, str(exc))
-    try:
-        from pyhanko.pdf_utils.reader import PdfFileReader
-        from pyhanko.sign.validation import validate_pdf_signature
-        from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
 
-        signatures = PdfFileReader(BytesIO(pdf), strict=False).embedded_signatures
-        if not signatures:
-            return _failed(LetterProblem.UNSIGNED, "no signature in the document")
+    try:
+        reader = PdfFileReader(BytesIO(pdf), strict=False)
+        fields = reader.root.get("/AcroForm")  # touches the structure: a broken file fails here
+    except Exception as exc:
+        return _failed(LetterProblem.NOT_A_PDF, f"cannot read: {type(exc).__name__}: {exc}")
+    try:
+        signatures = reader.embedded_signatures
+    except Exception as exc:  # a signature field whose contents cannot be parsed
+        return _failed(LetterProblem.BAD_SIGNATURE, f"unreadable signature: {type(exc).__name__}")
+    if not signatures:
+        summary = "no signature in the document" if fields is None else "no signature value"
+        return _failed(LetterProblem.UNSIGNED, summary)
+    try:
         status = validate_pdf_signature(signatures[-1], context)
-        signer = status.signing_cert.subject.human_friendly if status.signing_cert else ""
-        intact = bool(status.intact and status.coverage == SignatureCoverageLevel.ENTIRE_FILE)
-        valid, trusted = bool(status.valid), bool(status.trusted)
-        problem = None
-        if not intact:
-            problem = LetterProblem.MODIFIED
-        elif not valid:
-            problem = LetterProblem.BAD_SIGNATURE
-        elif not trusted:
-            problem = LetterProblem.UNTRUSTED
-        return SignatureCheck(intact, valid, trusted, signer, status.summary(), problem)
-    except Exception as exc:  # a broken PDF is a failed check, not a crash
-        return _failed(LetterProblem.NOT_A_PDF, f"cannot validate: {type(exc).__name__}: {exc}")
+    except Exception as exc:  # a CMS structure pyHanko cannot make sense of
+        return _failed(LetterProblem.BAD_SIGNATURE, f"cannot validate: {type(exc).__name__}: {exc}")
+    signer = status.signing_cert.subject.human_friendly if status.signing_cert else ""
+    intact = bool(status.intact and status.coverage == SignatureCoverageLevel.ENTIRE_FILE)
+    valid, trusted = bool(status.valid), bool(status.trusted)
+    problem = None
+    if not intact:
+        problem = LetterProblem.MODIFIED
+    elif not valid:
+        problem = LetterProblem.BAD_SIGNATURE
+    elif not trusted:
+        problem = LetterProblem.UNTRUSTED
+    return SignatureCheck(intact, valid, trusted, signer, status.summary(), problem)
 
 
 def _validation_context(roots_pem: list[bytes]):  # -> pyhanko_certvalidator.ValidationContext
@@ -103,12 +114,21 @@ def _validation_context(roots_pem: list[bytes]):  # -> pyhanko_certvalidator.Val
             continue
         try:
             for _, _, der in pem.unarmor(data, multiple=True):
+                _require_usable_certificate(der)
                 certificates.append(x509.Certificate.load(der))
         except Exception as exc:
             raise ValueError(f"a trust anchor is not a PEM certificate: {exc}") from None
     if not certificates:
         raise ValueError("no trust anchors configured")
     return ValidationContext(trust_roots=certificates)
+
+
+def _require_usable_certificate(der: bytes) -> None:
+    """Parse the whole certificate now (asn1crypto is lazy): a broken anchor is a
+    configuration problem, not an "untrusted letter" found later."""
+    from cryptography import x509 as crypto_x509
+
+    crypto_x509.load_der_x509_certificate(der).public_key()
 
 
 def _failed(problem: LetterProblem, summary: str) -> SignatureCheck:

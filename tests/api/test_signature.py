@@ -193,11 +193,6 @@ def test_a_changed_signature_value_is_a_bad_signature(letters: Letters) -> None:
     assert result.intact and not result.valid
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="apm_api/signature.py reports an unparsable signature (CMS) as NOT_A_PDF: "
-    "pyHanko parses it in reader.embedded_signatures, inside the try that means 'not a PDF'",
-)
 def test_a_damaged_signature_structure_is_a_bad_signature(letters: Letters) -> None:
     _, b, _, _ = byte_range(letters.signed)
     tampered = flip_hex_digit(letters.signed, b + 1 + 10)  # inside the CMS ContentType OID
@@ -326,15 +321,7 @@ def cut_just_after_the_first_revision(letters: Letters) -> int:
         cut_inside_the_first_revision,
         cut_inside_the_signature_value,
         cut_before_the_last_eof_marker,
-        pytest.param(
-            cut_just_after_the_first_revision,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="apm_api/signature.py takes any %%EOF in the last 1024 bytes as a "
-                "complete file: cut shortly after an earlier revision it reads that "
-                "revision and says UNSIGNED",
-            ),
-        ),
+        cut_just_after_the_first_revision,
     ],
     ids=lambda f: f.__name__,
 )
@@ -419,11 +406,6 @@ def with_a_broken_public_key(ca_pem: bytes) -> bytes:
     return pem_armored(flip_byte(der, start + len(key_info) - 1))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="apm_api/signature.py loads anchors lazily (asn1crypto): a certificate whose key "
-    "is broken fails only during validation, reported as UNTRUSTED (or NOT_A_PDF)",
-)
 def test_an_anchor_with_a_broken_key_is_no_trust_anchors(letters: Letters) -> None:
     result = check(letters.signed, [with_a_broken_public_key(letters.ca_pem)])
     assert result.problem == LetterProblem.NO_TRUST_ANCHORS, result
