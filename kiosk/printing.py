@@ -33,6 +33,7 @@ from apm_api.models import MarkPrinted
 from apm_api.signature import LetterProblem, check_letter, sha256_hex
 from kiosk.backend.errors import BackendError
 from kiosk.crashpoints import crashpoint
+from kiosk.failures import failure_from, failure_from_device
 from kiosk.flow import events as ev
 from kiosk.flow.state import PrintStep
 from kiosk.storage.journal import JobState
@@ -481,14 +482,10 @@ def _device_failure(order: _Order, detail: str) -> ev.PrintFailed:
 
 
 def _device_failure_from(error: BaseException) -> ev.Failure:
-    from kiosk.runtime import failure_from_device  # imported late: the runtime imports us
-
     return failure_from_device(error)
 
 
 def _backend_failure(error: Exception) -> ev.Failure:
-    from kiosk.runtime import failure_from  # imported late: the runtime imports us
-
     if isinstance(error, BackendError):
         return failure_from(error)
     return ev.Failure(ev.FailureKind.SERVER, detail=f"{type(error).__name__}: {error}")

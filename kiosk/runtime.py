@@ -24,20 +24,19 @@ from typing import TYPE_CHECKING, Any
 
 from apm_api.models import ApplicantByCard, ApplicantByNik, Catalogue, KioskConfig, Rating, Text
 from drivers.device import Device, Job
-from drivers.model import DataReceived, DeviceError, DeviceEvent, ErrorKind, StatusChanged
+from drivers.model import DataReceived, DeviceEvent, StatusChanged
 from kiosk import crashpoints, pickup
 from kiosk.backend.errors import (
     BackendError,
-    BackendRejected,
-    BackendServerError,
-    BackendUnreachable,
 )
+from kiosk.failures import failure_from, failure_from_device
 from kiosk.flow import Flow, Screen, view_model
 from kiosk.flow import effects as fx
 from kiosk.flow import events as ev
 from kiosk.flow.state import Deadlines
 from kiosk.heartbeat import HEARTBEAT_S, heartbeat_body
 from kiosk.storage import KioskStorage
+from kiosk.storage.journal import JobState
 from kiosk.storage.outbox import OutboxKind
 
 if TYPE_CHECKING:
@@ -91,7 +90,8 @@ class KioskRuntime:
         self._waiting_lock = threading.Lock()
         # Read by the heartbeat from its timer thread: plain values, set on the main thread.
         self._screen_name = self.flow.state.screen.value
-        self._kiosk_id = "unknown"
+        cached = self._cached_kiosk()  # reports queued before the backend answers need it
+        self._kiosk_id = cached[0].kiosk_id if cached else "unknown"
         self.sync: SyncWorker = self._make_sync()
         self.printing: PrintService = self._make_print_service()
         self._handlers: dict[type, Callable[[Any], None]] = {
@@ -304,7 +304,10 @@ class KioskRuntime:
         return []
 
     def _as_my_request(self, r: LocalRequest) -> ev.MyRequest:
-        prints = self.storage.journal.prints_of(r.request_id) if r.request_id else 0
+        history = self.storage.journal.history(r.request_id) if r.request_id else []
+        prints = sum(j.state is JobState.PRINTED for j in history)
+        # A job a power cut left unresolved may have reached paper: only a counted reprint.
+        maybe = any(j.state is JobState.UNCERTAIN for j in history)
         signed = r.status in ("ready", "collected") and r.document_sha256 is not None
         # A letter printed here may be printed again, a limited number of times.
         reprint_left = prints == 0 or prints - 1 < self.settings.storage.reprint_limit
@@ -318,7 +321,7 @@ class KioskRuntime:
             reason=reason,
             sha256=r.document_sha256,
             printable=signed and reprint_left and reachable,
-            reprint=prints > 0,
+            reprint=prints > 0 or maybe,
             local_id=r.local_id,
         )
 
@@ -563,38 +566,6 @@ def rejected(event: Any) -> ev.Failure:
 
 
 # --- translation between layers ------------------------------------------------------------
-
-
-def failure_from(error: BackendError) -> ev.Failure:
-    if isinstance(error, BackendUnreachable):
-        return ev.Failure(ev.FailureKind.UNREACHABLE, detail=error.detail)
-    if isinstance(error, BackendRejected):
-        api = error.error
-        return ev.Failure(
-            ev.FailureKind.REJECTED,
-            code=api.code,
-            message=api.message,
-            field_errors=dict(api.field_errors),
-            retry_after_s=api.retry_after_s,
-            detail=error.detail,
-        )
-    if isinstance(error, BackendServerError):
-        return ev.Failure(ev.FailureKind.SERVER, detail=error.detail)
-    return ev.Failure(ev.FailureKind.PROTOCOL, detail=error.detail)
-
-
-_DEVICE_PROBLEMS = {
-    ErrorKind.NO_DEVICE: "printer not connected",
-    ErrorKind.TIMEOUT: "printer not answering",
-    ErrorKind.NOT_CLAIMED: "printer in use",
-}
-
-
-def failure_from_device(error: BaseException) -> ev.Failure:
-    if isinstance(error, DeviceError):
-        detail = error.message or _DEVICE_PROBLEMS.get(error.kind, error.kind.value)
-        return ev.Failure(ev.FailureKind.DEVICE, detail=detail)
-    return ev.Failure(ev.FailureKind.DEVICE, detail=f"{type(error).__name__}: {error}")
 
 
 def card_event(data: object) -> ev.Event | None:
