@@ -59,6 +59,12 @@ def placeholder_view(lang: str) -> dict[str, Any]:
         "identifyError": "",
         "services": [],
         "readyRequests": [],
+        "myRequests": [],
+        "identityNote": "",
+        "pickupError": "",
+        "queued": False,
+        "queuedMessage": "",
+        "reference": "",
         "service": None,
         "fields": [],
         "summary": [],
@@ -208,6 +214,15 @@ class KioskBridge(QObject):
     @Slot(str)
     def printReady(self, request_id: str) -> None:
         self._send(lambda ev: ev.PrintReady(request_id))
+
+    @Slot()
+    def openPickup(self) -> None:
+        self._send(lambda ev: ev.OpenPickup())
+
+    @Slot(str)
+    def submitPickupCode(self, text: str) -> None:
+        # As typed or scanned (a QR payload): the flow parses it, the QML does not.
+        self._send(lambda ev: ev.SubmitPickupCode(text))
 
     @Slot(str, str)
     def setField(self, name: str, value: str) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QGuiApplication, QImage, QKeyEvent
 from PySide6.QtQuick import QQuickItem
 
 from kiosk.ui.app import KioskWindow
@@ -66,3 +66,56 @@ def distinct_colours(image: QImage, step: int = 8) -> int:
         for y in range(0, image.height(), step)
     }
     return len(seen)
+
+
+def type_keys(kiosk: KioskWindow, text: str, *, enter: bool = False) -> None:
+    """Key presses as a keyboard-wedge scanner sends them: one key event per character,
+    to whatever has the keyboard focus, then Enter."""
+    window = kiosk.window
+    strokes = [(ord(ch.upper()), ch) for ch in text]  # printable ASCII: Qt key = its code
+    if enter:
+        strokes.append((int(Qt.Key.Key_Return.value), "\r"))
+    for code, char in strokes:
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            event = QKeyEvent(kind, code, Qt.KeyboardModifier.NoModifier, char)
+            QGuiApplication.sendEvent(window, event)
+
+
+def spilling_texts(kiosk: KioskWindow, *, vertical: bool = True) -> list[str]:
+    """Visible texts cut off for the citizen: elided, wider than their own box (so drawn
+    over their neighbours), or with their box outside the window.
+
+    `vertical=False` for scrolling screens, where text below the fold is only scrolled away.
+    """
+    window = kiosk.window
+    spilled = []
+    for item in items(window.contentItem()):
+        if not (item.isVisible() and item.metaObject().className().startswith("QQuickText")):
+            continue
+        text = str(item.property("text") or "")
+        if not text:
+            continue
+        too_wide = float(item.property("contentWidth") or 0) > item.width() + 1
+        too_wide = too_wide or bool(item.property("truncated"))  # elided: "…"
+        left_top = item.mapToScene(QPointF(0, 0))
+        right_bottom = item.mapToScene(QPointF(item.width(), item.height()))
+        outside = left_top.x() < -1 or right_bottom.x() > window.width() + 1
+        if vertical:
+            outside = outside or left_top.y() < -1 or right_bottom.y() > window.height() + 1
+        if too_wide or outside:
+            spilled.append(text)
+    return spilled
+
+
+def scroll_to(qtbot, kiosk: KioskWindow, name: str) -> None:
+    """Scroll the list holding `name` until it is on screen, as a citizen's swipe would."""
+    settle(qtbot, kiosk)
+    item = find(kiosk, name)
+    flickable = item.parentItem()
+    while flickable is not None and not flickable.inherits("QQuickFlickable"):
+        flickable = flickable.parentItem()
+    assert flickable is not None, f"{name!r} is not in a scrolling list"
+    top = item.mapToItem(flickable.property("contentItem"), QPointF(0, 0)).y()
+    most = max(0.0, float(flickable.property("contentHeight")) - flickable.height())
+    flickable.setProperty("contentY", min(top, most))
+    settle(qtbot, kiosk)

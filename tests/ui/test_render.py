@@ -16,9 +16,12 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from apm_api.models import RequestStatus
+from apm_api.models import RequestStatus, Text
 from kiosk.flow import FlowState, view_model
 from kiosk.flow import events as ev
+from kiosk.flow import texts as flow_texts
+from kiosk.flow.effects import FindMyRequests, PrintLetter
+from kiosk.flow.state import Screen
 from kiosk.ui.app import KioskWindow, WindowSpec
 from kiosk.ui.bridge import placeholder_view
 from tests.flow.conftest import SITI_UID, Driver, letter_request, session
@@ -29,8 +32,11 @@ from tests.ui.helpers import (
     find,
     items,
     screen_is,
+    scroll_to,
     settle,
+    spilling_texts,
     texts,
+    type_keys,
 )
 
 pytestmark = pytest.mark.qt
@@ -69,17 +75,26 @@ def driver() -> Driver:
     return Driver().loaded()
 
 
-@pytest.fixture
-def kiosk(qtbot, driver: Driver):
+LANDSCAPE = (1280, 800)
+PORTRAIT = (800, 1280)
+
+
+def open_kiosk(qtbot, driver: Driver, size: tuple[int, int] = LANDSCAPE) -> KioskWindow:
     made: list[StandInRuntime] = []
 
     def load(post: Any) -> StandInRuntime:
         made.append(StandInRuntime(post, driver))
         return made[0]
 
-    window = KioskWindow(WindowSpec(1280, 800), load)
+    window = KioskWindow(WindowSpec(*size), load)
     qtbot.waitExposed(window.window)
     qtbot.waitUntil(lambda: window.runtime is not None, timeout=5000)
+    return window
+
+
+@pytest.fixture
+def kiosk(qtbot, driver: Driver):
+    window = open_kiosk(qtbot, driver)
     yield window
     window.close()
 
@@ -292,7 +307,7 @@ def reach_printing(kiosk: KioskWindow) -> None:
 
 def reach_done(kiosk: KioskWindow) -> None:
     reach_printing(kiosk)
-    send(kiosk, ev.DocumentFetched(session_no(kiosk), "req-1"))
+    send(kiosk, ev.PrintProgress(session_no(kiosk), "req-1", "printing"))
     send(kiosk, ev.DocumentPrinted(session_no(kiosk), "req-1"))
 
 
@@ -320,6 +335,8 @@ SCREENS = {
     "waiting": lambda k, q: reach_waiting(k),
     "printing": lambda k, q: reach_printing(k),
     "done": lambda k, q: reach_done(k),
+    "pickup": lambda k, q: open_pickup(k, q),
+    "requests": lambda k, q: reach_requests(k, q),
     "notice": lambda k, q: (
         reach_printing(k),
         send(
@@ -332,6 +349,10 @@ SCREENS = {
         ),
     ),
 }
+
+
+def test_every_screen_of_the_flow_is_rendered_here():
+    assert set(SCREENS) == {screen.value for screen in Screen}
 
 
 @pytest.mark.parametrize("screen", list(SCREENS))
@@ -376,8 +397,9 @@ VARIANTS = {
     ),
     "printing-printing": lambda k, q: (
         reach_printing(k),
-        send(k, ev.DocumentFetched(session_no(k), "req-1")),
+        send(k, ev.PrintProgress(session_no(k), "req-1", "printing")),
     ),
+    "printing-verifying": lambda k, q: reach_verifying(k),
     "done-rated": lambda k, q: (reach_done(k), send(k, ev.Rate(4))),
     "notice-offline": lambda k, q: (
         SCREENS["confirm"](k, q),
@@ -420,6 +442,273 @@ def test_attract_says_when_the_kiosk_cannot_serve_yet(qtbot, tmp_path: Path):
         assert "Sentuh layar untuk mulai" in texts(window)
     finally:
         window.close()
+
+
+# --- coming back for a letter: pickup code, my requests, offline and queued -----------------
+
+FAILED_REASON = Text(
+    id="NIK pemohon tidak terdaftar di desa ini. Silakan datang ke kantor desa dengan membawa "
+    "KTP dan Kartu Keluarga.",
+    en="The applicant's NIK is not registered in this village. Please visit the village "
+    "office with your KTP and family card.",
+)
+
+
+def my_requests() -> tuple[ev.MyRequest, ...]:
+    """One of each: queued, awaiting the signature, ready, failed with a reason, and a
+    letter printed before that may be printed again."""
+    return (
+        ev.MyRequest(
+            None, "K-ABCD-EFGH", Text(id="Surat Keterangan Usaha"), "queued", local_id="loc-1"
+        ),
+        ev.MyRequest(
+            "req-2", "231126-002", Text(id="Surat Keterangan Domisili"), "awaiting_signature"
+        ),
+        ev.MyRequest(
+            "req-3",
+            "231126-003",
+            Text(id="Surat Keterangan Tidak Mampu"),
+            "ready",
+            sha256="cd" * 32,
+            printable=True,
+        ),
+        ev.MyRequest(
+            None,
+            "K-WXYZ-2345",
+            Text(id="Surat Pengantar SKCK"),
+            "failed",
+            reason=FAILED_REASON,
+            local_id="loc-4",
+        ),
+        ev.MyRequest(
+            "req-5",
+            "231120-005",
+            Text(id="Surat Keterangan Domisili"),
+            "collected",
+            sha256="ef" * 32,
+            printable=True,
+            reprint=True,
+        ),
+    )
+
+
+def visible(kiosk: KioskWindow, name: str) -> bool:
+    return any(i.objectName() == name and i.isVisible() for i in items(kiosk.window.contentItem()))
+
+
+def open_pickup(kiosk: KioskWindow, qtbot) -> None:
+    click(qtbot, kiosk, "pickupButton")
+    assert kiosk.bridge.view_model()["screen"] == "pickup"
+    settle(qtbot, kiosk)
+
+
+def reach_requests(kiosk: KioskWindow, qtbot) -> None:
+    open_pickup(kiosk, qtbot)
+    send(kiosk, ev.SubmitPickupCode("123456789012"))
+    send(kiosk, ev.MyRequestsFound(session_no(kiosk), my_requests(), by_code=True))
+
+
+def reach_offline_services(kiosk: KioskWindow) -> None:
+    send(kiosk, ev.CardPresented(SITI_UID), ev.IdentifyFailed(session_no(kiosk), unreachable()))
+    send(kiosk, ev.MyRequestsFound(session_no(kiosk), my_requests()))
+
+
+def reach_done_queued(kiosk: KioskWindow) -> None:
+    reach_offline_services(kiosk)
+    send(kiosk, ev.ChooseService("SKD"), ev.SetField("keperluan", "Melamar pekerjaan"))
+    # Identified offline: nothing is prefilled from the population register.
+    send(kiosk, ev.SetField("alamat_domisili", "Dusun Krajan RT 002 RW 001"))
+    send(kiosk, ev.Next(), ev.Confirm())
+    send(kiosk, ev.SubmitQueued(session_no(kiosk), "K-ABCD-EFGH", "123456789012"))
+
+
+def reach_verifying(kiosk: KioskWindow) -> None:
+    reach_printing(kiosk)
+    send(kiosk, ev.PrintProgress(session_no(kiosk), "req-1", "verifying"))
+
+
+def test_attract_and_identify_both_lead_to_the_pickup_screen(kiosk, qtbot):
+    open_pickup(kiosk, qtbot)
+    assert ev.OpenPickup() in kiosk.runtime.intents
+    assert find(kiosk, "pickupInput").property("activeFocus")  # ready for a scanner
+    click(qtbot, kiosk, "homeButton")
+    click(qtbot, kiosk, "startButton")
+    open_pickup(kiosk, qtbot)
+
+
+def test_keypad_code_goes_to_the_flow_and_its_error_shows_under_the_input(
+    kiosk, qtbot, tmp_path: Path
+):
+    open_pickup(kiosk, qtbot)
+    for digit in "12345":
+        click(qtbot, kiosk, f"key-{digit}")
+    click(qtbot, kiosk, "pickupSubmit")
+    assert ev.SubmitPickupCode("12345") in kiosk.runtime.intents
+    error = kiosk.bridge.view_model()["pickupError"]
+    assert error == flow_texts.PICKUP_CODE_INVALID.id
+    assert find(kiosk, "pickupError").property("text") == error
+    settle(qtbot, kiosk)
+    kiosk.window.grabWindow().save(str(shots_dir(tmp_path) / "pickup-error.png"))
+    assert not spilling_texts(kiosk)
+    # The digits stay, to be corrected; "C" clears them.
+    assert find(kiosk, "pickupInput").property("text") == "12345"
+    click(qtbot, kiosk, "key-C")
+    for digit in "123456789012":
+        click(qtbot, kiosk, f"key-{digit}")
+    click(qtbot, kiosk, "pickupSubmit")
+    lookups = [e for e in kiosk.runtime.driver.effects if isinstance(e, FindMyRequests)]
+    assert lookups[-1].pickup_code == "123456789012"
+
+
+def test_a_scanned_receipt_reaches_the_flow_as_typed_and_a_rescan_replaces_it(kiosk, qtbot):
+    open_pickup(kiosk, qtbot)
+    type_keys(kiosk, "APM1:AMBIL:99", enter=True)  # a bad read
+    assert ev.SubmitPickupCode("APM1:AMBIL:99") in kiosk.runtime.intents
+    assert kiosk.bridge.view_model()["pickupError"] in texts(kiosk)
+    type_keys(kiosk, "APM1:AMBIL:123456789012", enter=True)
+    sent = [e for e in kiosk.runtime.intents if isinstance(e, ev.SubmitPickupCode)]
+    assert sent[-1] == ev.SubmitPickupCode("APM1:AMBIL:123456789012")
+    lookups = [e for e in kiosk.runtime.driver.effects if isinstance(e, FindMyRequests)]
+    assert lookups[-1].pickup_code == "123456789012"
+    send(kiosk, ev.MyRequestsFound(session_no(kiosk), my_requests(), by_code=True))
+    assert kiosk.bridge.view_model()["screen"] == "requests"
+
+
+def test_requests_show_each_status_and_print_buttons_only_for_printable_letters(
+    kiosk, qtbot, tmp_path: Path
+):
+    reach_requests(kiosk, qtbot)
+    settle(qtbot, kiosk)
+    kiosk.window.grabWindow().save(str(shots_dir(tmp_path) / "requests.png"))
+    shown = texts(kiosk)
+    for row in kiosk.bridge.view_model()["myRequests"]:
+        assert row["reference"] in shown and row["statusLabel"] in shown
+    assert FAILED_REASON.id in shown
+    assert find(kiosk, "print-req-3").property("text") == "Cetak"
+    assert find(kiosk, "print-req-5").property("text") == "Cetak ulang"
+    assert not visible(kiosk, "print-req-2")  # awaiting the signature: nothing to print
+    assert not visible(kiosk, "print-")  # queued and failed rows have no button
+    assert not spilling_texts(kiosk, vertical=False)
+    scroll_to(qtbot, kiosk, "print-req-5")
+    click(qtbot, kiosk, "print-req-5")
+    assert ev.PrintReady("req-5") in kiosk.runtime.intents
+    assert kiosk.bridge.view_model()["screen"] == "printing"
+    job = [e for e in kiosk.runtime.driver.effects if isinstance(e, PrintLetter)][-1]
+    assert (job.request_id, job.reprint) == ("req-5", True)
+
+
+def test_services_offline_say_so_calmly_and_list_my_requests(kiosk, qtbot, tmp_path: Path):
+    reach_offline_services(kiosk)
+    settle(qtbot, kiosk)
+    kiosk.window.grabWindow().save(str(shots_dir(tmp_path) / "services-offline-mine.png"))
+    vm = kiosk.bridge.view_model()
+    shown = texts(kiosk)
+    assert vm["screen"] == "services" and vm["identityNote"] in shown
+    assert vm["banner"] in shown  # the offline banner stays, not a modal
+    assert visible(kiosk, "ready-req-3") and visible(kiosk, "ready-req-5")
+    assert "sentuh untuk mencetak ulang" in shown  # the letter printed before
+    for row in vm["myRequests"]:
+        if not row["printable"]:
+            assert row["statusLabel"] in shown
+    assert FAILED_REASON.id in shown
+    assert visible(kiosk, "service-SKD")
+    assert not spilling_texts(kiosk, vertical=False)
+    scroll_to(qtbot, kiosk, "myRequests")  # below the services: where the others stand
+    kiosk.window.grabWindow().save(str(shots_dir(tmp_path) / "services-offline-mine-end.png"))
+    scroll_to(qtbot, kiosk, "ready-req-3")
+    click(qtbot, kiosk, "ready-req-3")
+    assert ev.PrintReady("req-3") in kiosk.runtime.intents
+
+
+def test_done_after_a_queued_request_gives_the_reference_instead_of_a_letter(
+    kiosk, qtbot, tmp_path: Path
+):
+    reach_done_queued(kiosk)
+    settle(qtbot, kiosk)
+    kiosk.window.grabWindow().save(str(shots_dir(tmp_path) / "done-queued.png"))
+    vm = kiosk.bridge.view_model()
+    assert vm["screen"] == "done" and vm["queued"]
+    shown = texts(kiosk)
+    assert vm["queuedMessage"] in shown and "K-ABCD-EFGH" in shown
+    assert all(visible(kiosk, f"rate-{n}") for n in range(1, 5))
+    assert not spilling_texts(kiosk)
+    click(qtbot, kiosk, "rate-4")
+    assert ev.Rate(4) in kiosk.runtime.intents
+
+
+def test_done_without_queueing_shows_no_reference(kiosk, qtbot):
+    reach_done(kiosk)
+    assert not visible(kiosk, "queuedCard")
+
+
+def test_printing_shows_the_signature_check_step(kiosk, qtbot, tmp_path: Path):
+    reach_verifying(kiosk)
+    settle(qtbot, kiosk)
+    kiosk.window.grabWindow().save(str(shots_dir(tmp_path) / "printing-verifying.png"))
+    assert find(kiosk, "printStepText").property("text") == "Memeriksa tanda tangan elektronik…"
+    assert find(kiosk, "step-verifying").property("active")
+    assert find(kiosk, "step-downloading").property("finished")
+    assert not find(kiosk, "step-printing").property("finished")
+
+
+def verify_failed(k: KioskWindow, q) -> None:
+    reach_printing(k)
+    failure = ev.Failure(ev.FailureKind.VERIFY, detail="signature does not verify")
+    send(k, ev.PrintFailed(session_no(k), ev.PrinterRole.DOCUMENT, failure))
+
+
+def print_timeout(k: KioskWindow, q) -> None:
+    reach_printing(k)
+    send(k, ev.Deadline(session_no(k), "printing", k.runtime.flow.state.attempt))
+
+
+def pickup_locked(k: KioskWindow, q) -> None:
+    open_pickup(k, q)
+    for _ in range(5):
+        send(k, ev.SubmitPickupCode("0000"))
+
+
+# Screens that must fit without scrolling, in both orientations.
+FITTING = {
+    "pickup-error": lambda k, q: (open_pickup(k, q), send(k, ev.SubmitPickupCode("0000"))),
+    "done-queued": lambda k, q: reach_done_queued(k),
+    "printing-verifying": lambda k, q: reach_verifying(k),
+    "notice-verify-failed": verify_failed,
+    "notice-print-timeout": print_timeout,
+    "notice-pickup-locked": pickup_locked,
+}
+
+
+@pytest.mark.parametrize("size", [LANDSCAPE, PORTRAIT], ids=["landscape", "portrait"])
+@pytest.mark.parametrize("state", list(FITTING))
+def test_new_states_fit_the_screen(qtbot, tmp_path: Path, state: str, size: tuple[int, int]):
+    kiosk = open_kiosk(qtbot, Driver().loaded(), size)
+    try:
+        FITTING[state](kiosk, qtbot)
+        settle(qtbot, kiosk)
+        image = kiosk.window.grabWindow()
+        image.save(str(shots_dir(tmp_path) / f"{state}-{size[0]}x{size[1]}.png"))
+        assert distinct_colours(image) > 4
+        assert not spilling_texts(kiosk), f"cut off on {state} at {size}"
+        notice = kiosk.bridge.view_model()["notice"]
+        if notice:
+            shown = texts(kiosk)
+            assert notice["title"] in shown and notice["message"] in shown
+            assert visible(kiosk, "noticeHome")
+    finally:
+        kiosk.close()
+
+
+def test_requests_fit_the_width_in_portrait(qtbot, tmp_path: Path):
+    kiosk = open_kiosk(qtbot, Driver().loaded(), PORTRAIT)
+    try:
+        reach_requests(kiosk, qtbot)
+        settle(qtbot, kiosk)
+        kiosk.window.grabWindow().save(str(shots_dir(tmp_path) / "requests-800x1280.png"))
+        assert not spilling_texts(kiosk, vertical=False)
+        assert visible(kiosk, "print-req-3") and visible(kiosk, "print-req-5")
+    finally:
+        kiosk.close()
 
 
 # --- the demo's developer panel ------------------------------------------------------------

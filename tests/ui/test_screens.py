@@ -13,6 +13,7 @@ import pytest
 from kiosk.config import load_config_text
 from kiosk.demo.settings import demo_settings
 from kiosk.ui.app import KioskWindow
+from tests.kiosk.conftest import make_ca_pem
 from tests.ui.helpers import click, find, screen_is, texts
 
 pytestmark = pytest.mark.qt
@@ -100,6 +101,7 @@ def test_backend_not_running_says_so_on_screen(qtbot, tmp_path: Path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    (tmp_path / "root.pem").write_bytes(make_ca_pem())  # a real kiosk needs a trust anchor
     settings = load_config_text(
         f"""
 [kiosk]
@@ -109,6 +111,8 @@ fullscreen = false
 url = "http://127.0.0.1:{port}"
 token = "demo-kiosk-token"
 connect_timeout_s = 0.5
+[signature]
+trust_anchors = ["root.pem"]
 [devices.receipt_printer]
 type = "escpos"
 transport = {{ type = "simulated" }}
@@ -132,3 +136,14 @@ type = "simulated"
         qtbot.waitUntil(screen_is(kiosk, "attract"))
     finally:
         kiosk.close()
+
+
+def test_an_unknown_pickup_code_is_said_under_the_input(demo_kiosk, qtbot):
+    click(qtbot, demo_kiosk, "pickupButton")
+    qtbot.waitUntil(screen_is(demo_kiosk, "pickup"))
+    for digit in "123412341234":  # well formed, but no receipt at this kiosk has it
+        click(qtbot, demo_kiosk, f"key-{digit}")
+    click(qtbot, demo_kiosk, "pickupSubmit")
+    qtbot.waitUntil(lambda: demo_kiosk.bridge.vm["pickupError"] != "", timeout=5000)
+    assert "tidak ditemukan" in texts(demo_kiosk)
+    assert demo_kiosk.bridge.vm["screen"] == "pickup"

@@ -6,15 +6,19 @@ Rectangle {
     property alias text: label.text
     property bool primary: true
     property bool quiet: false
+    // An outlined button on the teal attract screen: white outline and text.
+    property bool onDark: false
     signal clicked()
 
     implicitWidth: Math.max(220, label.implicitWidth + 64)
     implicitHeight: 84
     radius: 14
     opacity: enabled ? 1.0 : 0.4
-    color: quiet ? "transparent" : (primary ? (area.pressed ? root.primaryDark : root.primary) : (area.pressed ? "#dfe7e6" : root.card))
-    border.width: primary && !quiet ? 0 : 2
-    border.color: root.primary
+    color: onDark ? (area.pressed ? "#33ffffff" : "transparent")
+        : quiet ? "transparent"
+        : (primary ? (area.pressed ? root.primaryDark : root.primary) : (area.pressed ? "#dfe7e6" : root.card))
+    border.width: (primary && !quiet && !onDark) ? 0 : (onDark ? 3 : 2)
+    border.color: onDark ? "white" : root.primary
 
     Text {
         id: label
@@ -24,7 +28,7 @@ Rectangle {
         wrapMode: Text.WordWrap
         font.pixelSize: root.fontBody + 2
         font.bold: true
-        color: button.primary && !button.quiet ? "white" : root.primary
+        color: button.onDark ? "white" : (button.primary && !button.quiet ? "white" : root.primary)
     }
 
     MouseArea {

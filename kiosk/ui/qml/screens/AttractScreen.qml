@@ -51,6 +51,15 @@ Rectangle {
             text: qsTr("atau tempelkan e-KTP Anda pada pembaca kartu")
             color: "white"; font.pixelSize: root.fontBody + 2
         }
+        // Coming back for a letter: the receipt's pickup code (typed, or its QR scanned).
+        BigButton {
+            objectName: "pickupButton"
+            anchors.horizontalCenter: parent.horizontalCenter
+            width: 560
+            onDark: true
+            text: qsTr("Ambil surat dengan struk")
+            onClicked: kiosk.openPickup()
+        }
         Text {
             width: parent.width
             horizontalAlignment: Text.AlignHCenter

@@ -30,6 +30,15 @@ Item {
                     text: qsTr("Tahan kartu sampai layar berganti.")
                     font.pixelSize: root.fontSmall; color: root.muted
                 }
+                Rectangle { width: parent.width; height: 2; color: "#e1e8e7" }
+                BigButton {
+                    objectName: "pickupButton"
+                    anchors.horizontalCenter: parent.horizontalCenter
+                    width: parent.width
+                    primary: false
+                    text: qsTr("Ambil surat dengan struk")
+                    onClicked: kiosk.openPickup()
+                }
             }
         }
 

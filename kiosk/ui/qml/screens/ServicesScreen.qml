@@ -13,8 +13,26 @@ Flickable {
         spacing: root.gap
 
         Text {
-            text: root.vm.resident ? qsTr("Selamat datang, %1").arg(root.vm.resident.name) : ""
+            width: parent.width; elide: Text.ElideRight
+            text: root.vm.resident ? qsTr("Selamat datang, %1").arg(root.vm.resident.name) : qsTr("Selamat datang")
             font.pixelSize: root.fontTitle; font.bold: true; color: root.ink
+        }
+
+        // Identified without the backend: said calmly, the citizen can carry on.
+        Rectangle {
+            objectName: "identityNote"
+            width: parent.width; height: note.height + 28; radius: 12
+            visible: root.vm.identityNote !== ""
+            color: "#e8f1f8"
+            border.color: "#b9d3e8"; border.width: 1
+            Rectangle { x: 0; width: 8; height: parent.height; radius: 4; color: "#2f7fb8" }
+            Text {
+                id: note
+                anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter; leftMargin: 28; rightMargin: 20 }
+                wrapMode: Text.WordWrap
+                text: root.vm.identityNote
+                font.pixelSize: root.fontSmall; color: "#1d3f5c"
+            }
         }
 
         Column {
@@ -30,7 +48,9 @@ Flickable {
                     width: parent.width; height: 100
                     highlight: true
                     title: modelData.service
-                    subtitle: qsTr("Nomor permohonan %1 · sentuh untuk mencetak").arg(modelData.trackingCode)
+                    subtitle: modelData.reprint
+                        ? qsTr("Nomor permohonan %1 · sudah pernah dicetak · sentuh untuk mencetak ulang").arg(modelData.trackingCode)
+                        : qsTr("Nomor permohonan %1 · sentuh untuk mencetak").arg(modelData.trackingCode)
                     onClicked: kiosk.printReady(modelData.id)
                 }
             }
@@ -49,6 +69,49 @@ Flickable {
                     title: modelData.name
                     subtitle: modelData.description
                     onClicked: kiosk.chooseService(modelData.code)
+                }
+            }
+        }
+
+        // The rest of this kiosk's records for the citizen, with where each one stands (the
+        // printable ones are the tiles at the top). Below the services: it informs, the
+        // services are what the citizen came to choose from.
+        Column {
+            objectName: "myRequests"
+            readonly property var waiting: root.vm.myRequests.filter(function(r) { return !r.printable })
+            width: parent.width
+            spacing: 8
+            visible: waiting.length > 0
+            Text { text: qsTr("Permohonan Anda di kios ini"); font.pixelSize: root.fontBody; font.bold: true; color: root.muted }
+            Repeater {
+                model: parent.waiting
+                Rectangle {
+                    required property var modelData
+                    width: parent.width; height: Math.max(line.height, chip.height) + 20; radius: 12
+                    color: root.card
+                    border.color: "#cfd8d7"; border.width: 1
+                    Column {
+                        id: line
+                        anchors { left: parent.left; right: chip.left; verticalCenter: parent.verticalCenter; leftMargin: 20; rightMargin: 16 }
+                        Text {
+                            width: parent.width; wrapMode: Text.WordWrap
+                            text: qsTr("%1 · %2").arg(modelData.service).arg(modelData.reference)
+                            font.pixelSize: root.fontSmall; font.bold: true; color: root.ink
+                        }
+                        Text {
+                            width: parent.width; wrapMode: Text.WordWrap
+                            visible: text !== ""
+                            text: modelData.reason
+                            font.pixelSize: root.fontSmall - 2; color: root.muted
+                        }
+                    }
+                    StatusChip {
+                        id: chip
+                        anchors { right: parent.right; rightMargin: 16; verticalCenter: parent.verticalCenter }
+                        maxWidth: parent.width * 0.45
+                        status: modelData.status
+                        label: modelData.statusLabel
+                    }
                 }
             }
         }
