@@ -16,6 +16,7 @@ from kiosk import __version__
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
 EXIT_BAD_CONFIG = 2
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="use a running apm-server (demo data, token demo-kiosk-token) instead of the embedded one",
     )
+    demo.add_argument(
+        "--log-file", metavar="PATH", help="also write the log to this file (rotating, mode 0600)"
+    )
+    demo.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default="info",
+        help="log level on stderr and in --log-file (default: info)",
+    )
     demo.set_defaults(handler=cmd_demo)
 
     config = commands.add_parser("config", help="work with configuration files")
@@ -79,12 +89,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_CONFIG
+    from kiosk.logs import configure_logging
+
+    configure_logging(settings)  # before the UI: its start-up is logged too
     from kiosk.ui.app import run_kiosk  # Qt is imported only here
 
     return run_kiosk(settings)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from kiosk.logs import configure_logging
+
+    log_file = Path(args.log_file) if args.log_file else None
+    configure_logging(None, log_file=log_file, level=args.log_level)
     from kiosk.ui.demo import run_demo  # Qt is imported only here
 
     return run_demo(args)

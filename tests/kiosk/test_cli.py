@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,19 @@ def fake_drivers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("kiosk.config.default_registries", fake_registries)
 
 
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """`run` and `demo` set up logging in this process: undo it after each test."""
+    import logging
+
+    from kiosk.logs import reset_logging
+
+    level = logging.getLogger().level
+    yield
+    reset_logging()
+    logging.getLogger().setLevel(level)
+
+
 def test_check_good_config(
     tmp_path: Path, fake_drivers: None, root_pem: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -125,13 +139,17 @@ def test_check_good_config(
 def test_run_hands_the_settings_to_the_ui(
     tmp_path: Path, fake_drivers: None, root_pem: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import logging
     import types
+
+    monkeypatch.setenv("APM_KIOSK_STATE_DIR", str(tmp_path / "state"))
 
     seen: list[Any] = []
     fake_app = types.ModuleType("kiosk.ui.app")
 
     def run_kiosk(settings: Any) -> int:
         seen.append(settings)
+        logging.getLogger("kiosk.ui").info("the UI starts for card %s", "04A3B2C1D0E1F2")
         return 7
 
     fake_app.run_kiosk = run_kiosk  # type: ignore[attr-defined]
@@ -141,6 +159,10 @@ def test_run_hands_the_settings_to_the_ui(
     assert cli.main(["run", "--config", str(path)]) == 7
     assert seen[0].backend_token() == "device-token"
     assert seen[0].trust_anchor_paths() == [root_pem]
+    # Logging was set up before the UI started: the kiosk's own file, masked.
+    log_file = tmp_path / "state" / "logs" / "kiosk.log"
+    assert log_file.stat().st_mode & 0o777 == 0o600
+    assert "the UI starts for card UID…F2" in log_file.read_text(encoding="utf-8")
 
 
 def test_check_refuses_a_backend_without_trust_anchor(
@@ -174,6 +196,7 @@ def test_unexpected_error_is_one_line_and_exit_1(
 
 
 def test_demo_passes_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    import logging
     import types
 
     seen: list[Any] = []
@@ -181,6 +204,7 @@ def test_demo_passes_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def run_demo(args: Any) -> int:
         seen.append(args)
+        logging.getLogger("kiosk.test").debug("not at the default level")
         return 0
 
     fake_demo.run_demo = run_demo  # type: ignore[attr-defined]
@@ -194,6 +218,34 @@ def test_demo_passes_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
         "s.toml",
         True,
     )
+    assert (args.log_file, args.log_level) == (None, "info")
+
+
+def test_demo_logs_to_a_file_at_the_level_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import logging
+    import types
+
+    fake_demo = types.ModuleType("kiosk.ui.demo")
+
+    def run_demo(args: Any) -> int:
+        logging.getLogger("kiosk.test").debug("resident %s identified", "3523014708900001")
+        return 0
+
+    fake_demo.run_demo = run_demo  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "kiosk.ui.demo", fake_demo)
+    log_file = tmp_path / "demo.log"
+    assert cli.main(["demo", "--log-file", str(log_file), "--log-level", "debug"]) == 0
+    expected = "DEBUG kiosk.test: resident 3523••••••••0001 identified"
+    assert expected in capsys.readouterr().err
+    assert "resident 3523••••••••0001 identified" in log_file.read_text(encoding="utf-8")
+
+
+def test_demo_refuses_an_unknown_log_level() -> None:
+    result = run("demo", "--log-level", "loud")
+    assert result.returncode == 2
+    assert "invalid choice: 'loud'" in result.stderr
 
 
 @pytest.mark.parametrize("name", ["simulated.toml", "escpos-serial.toml", "escpos-network.toml"])
