@@ -110,7 +110,8 @@ def _mine(s: FlowState, lang: str) -> list[dict[str, Any]]:
             "printable": m.printable and m.request_id is not None,
             "reprint": m.reprint,
         }
-        for m in s.my_requests
+        # Letters that can be printed now come first: that is what the citizen came for.
+        for m in sorted(s.my_requests, key=lambda m: not (m.printable and m.request_id))
     ]
 
 
