@@ -267,7 +267,7 @@ def _cross_checks(data: dict[str, Any], base_dir: Path) -> list[str]:
     if signature is not None:
         anchors = [_absolute(p, base_dir) for p in signature.trust_anchors]
         problems.extend(_signature_problems(SignatureSection(trust_anchors=anchors)))
-        if not anchors and not (backend is not None and backend.embedded):
+        if backend is not None and not anchors and not backend.embedded:
             # Without a trust anchor no letter could be verified, so none could be printed.
             problems.append(
                 "signature.trust_anchors: expected at least one CA certificate file (PEM), "
@@ -314,11 +314,31 @@ def _token_file_problems(path: Path) -> list[str]:
 
 
 def _signature_problems(signature: SignatureSection) -> list[str]:
-    return [
-        f"signature.trust_anchors.{i}: file not found: {anchor}"
-        for i, anchor in enumerate(signature.trust_anchors)
-        if not anchor.is_file()
-    ]
+    problems = []
+    for i, anchor in enumerate(signature.trust_anchors):
+        if not anchor.is_file():
+            problems.append(f"signature.trust_anchors.{i}: file not found: {anchor}")
+            continue
+        problem = _certificate_problem(anchor)
+        if problem:
+            problems.append(f"signature.trust_anchors.{i}: {anchor}: {problem}")
+    return problems
+
+
+def _certificate_problem(path: Path) -> str | None:
+    """Why `path` is not a usable PEM CA certificate, or None: caught here, at config check,
+    rather than as every letter failing its check later."""
+    from cryptography import x509
+
+    try:
+        certificates = x509.load_pem_x509_certificates(path.read_bytes())
+        for certificate in certificates:
+            certificate.public_key()
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    except ValueError:
+        return "expected PEM certificate(s), found something else"
+    return None if certificates else "expected PEM certificate(s), found none"
 
 
 def _resolve_paths(parsed: ConfigFile, base: Path) -> ConfigFile:
