@@ -474,7 +474,6 @@ class KioskRuntime:
             self._post_unless_closed(ev.LinkChanged(event.up))
         elif isinstance(event, sync.SubmitSettled):
             session_no = self._waiter(event.local_id)
-            crashpoints.crashpoint("submit.settled")
             if session_no is not None:
                 self._post_unless_closed(ev.Submitted(session_no, event.request))
         elif isinstance(event, sync.ReportSettled):
