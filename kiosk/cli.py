@@ -51,6 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="use a running apm-server (demo data, token demo-kiosk-token) instead of the embedded one",
     )
     demo.add_argument(
+        "--trust-anchor",
+        metavar="PEM",
+        action="append",
+        help="CA certificate the letters must be signed under (repeatable; needed with --backend-url)",
+    )
+    demo.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help="keep the kiosk's state here, to restart a killed demo from it (default: a temporary folder)",
+    )
+    demo.add_argument(
         "--log-file", metavar="PATH", help="also write the log to this file (rotating, mode 0600)"
     )
     demo.add_argument(

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kiosk.crashpoints import NAMES as CRASHPOINTS
+from kiosk.demo.faulty_backend import MAX_SLOW_S
+from kiosk.demo.faulty_backend import MODES as BACKEND_FAULTS
 from kiosk.flow.state import Screen
 
 DEFAULT_SCRIPT = Path(__file__).with_name("default_session.toml")
@@ -24,7 +27,12 @@ ACTIONS: dict[str, tuple[dict[str, type], dict[str, type]]] = {
     "type": ({"target": str, "text": str}, {}),
     "fault": ({"device": str, "fault": str}, {"active": bool}),
     "wait": ({"seconds": float}, {}),
+    "backend": ({"fault": str}, {"delay_s": float}),
+    "kill_at": ({"at": str}, {}),
+    "sign": ({}, {}),
 }
+# Steps that need the fault proxy in front of the backend (it also sees what is submitted).
+PROXY_ACTIONS = ("backend", "sign")
 
 
 class ScriptError(Exception):
@@ -89,11 +97,42 @@ def _parse_step(number: int, raw: Any, source: str) -> Step:
             args[key] = value = float(value)
         if not isinstance(value, kind):
             raise ScriptError(f"{where}: {key} must be a {kind.__name__}, found {value!r}")
+    _check_values(action, args, where)
+    return Step(number, action, args)
+
+
+def _check_values(action: str, args: dict[str, Any], where: str) -> None:
+    """What the types alone do not say: known names, sensible numbers."""
     if action == "fault" and args["device"] not in DEVICES:
         raise ScriptError(
             f"{where}: unknown device {args['device']!r}; known: {', '.join(DEVICES)}"
         )
-    return Step(number, action, args)
+    if action == "wait" and args["seconds"] < 0:
+        raise ScriptError(f"{where}: seconds must not be negative, found {args['seconds']!r}")
+    if action == "backend":
+        if args["fault"] not in BACKEND_FAULTS:
+            known = ", ".join(BACKEND_FAULTS)
+            raise ScriptError(f"{where}: unknown backend fault {args['fault']!r}; known: {known}")
+        delay = args.get("delay_s")
+        if delay is not None and args["fault"] != "slow":
+            raise ScriptError(f'{where}: delay_s is only for fault = "slow"')
+        if delay is not None and not 0 < delay <= MAX_SLOW_S:
+            raise ScriptError(
+                f"{where}: delay_s must be more than 0 and at most {MAX_SLOW_S:g}, found {delay!r}"
+            )
+    if action == "kill_at" and args["at"] not in CRASHPOINTS:
+        known = ", ".join(CRASHPOINTS)
+        raise ScriptError(f"{where}: unknown crashpoint {args['at']!r}; known: {known}")
+
+
+def needs_fault_proxy(steps: list[Step]) -> bool:
+    """True when the script switches backend faults or signs: the proxy goes in front."""
+    return any(step.action in PROXY_ACTIONS for step in steps)
+
+
+def plays_the_village_head(steps: list[Step]) -> bool:
+    """True when the script signs by itself: the embedded server must not sign on its own."""
+    return any(step.action == "sign" for step in steps)
 
 
 def _parse_expect(number: int, raw: dict[str, Any], where: str) -> Step:

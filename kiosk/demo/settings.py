@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,13 +15,16 @@ if TYPE_CHECKING:
 DEMO_CONFIG = """
 # The demo: every device simulated, the reference backend embedded in the process.
 [kiosk]
-state_dir = "{state_dir}"
+state_dir = {state_dir}
 fullscreen = false
 screen_width = {width}
 screen_height = {height}
 
 [backend]
 {backend}
+
+[signature]
+trust_anchors = [{anchors}]
 
 [devices.receipt_printer]
 type = "escpos"
@@ -39,19 +44,31 @@ def demo_settings(
     height: int = 800,
     auto_sign_s: float = 2.0,
     backend_url: str | None = None,
+    trust_anchors: Sequence[Path] = (),
 ) -> KioskSettings:
     """Settings for the demo, through the same loader and validation as a real file.
 
     With `backend_url`, the kiosk uses that running reference server (its demo token)
-    instead of embedding one.
+    instead of embedding one; a URL backend needs `trust_anchors` (the CA certificates
+    its letters are signed under). The embedded server's anchor is its demo CA, in
+    `<state_dir>/embedded-server/demo-ca/ca.pem` (see KioskSettings.trust_anchor_paths).
     """
     from kiosk.config import load_config_text
 
     if backend_url:
-        backend = f'url = "{backend_url}"\ntoken = "demo-kiosk-token"'
+        backend = f'url = {toml_string(backend_url)}\ntoken = "demo-kiosk-token"'
     else:
         backend = f"embedded = true\nembedded_auto_sign_s = {auto_sign_s}"
     text = DEMO_CONFIG.format(
-        state_dir=state_dir.as_posix(), width=width, height=height, backend=backend
+        state_dir=toml_string(state_dir.as_posix()),
+        width=width,
+        height=height,
+        backend=backend,
+        anchors=", ".join(toml_string(Path(a).as_posix()) for a in trust_anchors),
     )
     return load_config_text(text, source="<demo config>", base_dir=state_dir)
+
+
+def toml_string(value: str) -> str:
+    """A TOML basic string (JSON's escapes are valid TOML): paths with quotes stay paths."""
+    return json.dumps(value, ensure_ascii=False)

@@ -3,19 +3,24 @@
 Interactive: the kiosk window and a developer panel to tap cards and inject faults.
 `--autoplay`: a scripted citizen session, offscreen; it clicks the real QML items, saves a
 PNG of every screen it visits and what the simulated printers printed, and exits 0 on
-success or non-zero naming the step that failed.
+success or non-zero naming the step that failed. A script may also switch faults on the
+link to the backend (through kiosk.demo.faulty_backend), sign as the village head, and
+kill the kiosk at a crashpoint; `--state-dir` keeps the kiosk's state for a restart.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import re
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,12 +41,13 @@ from kiosk.ui.app import (
 from kiosk.ui.bridge import Post, Runtime
 
 if TYPE_CHECKING:
+    from kiosk.demo.faulty_backend import FaultyBackend
     from kiosk.demo.script import Step
 
 log = logging.getLogger(__name__)
 
 DEMO_WIDTH, DEMO_HEIGHT = 1280, 800
-EXIT_BAD_SCRIPT = 2
+EXIT_BAD_SCRIPT = 2  # also for other wrong arguments: nothing has run
 TRACKING_CODE = re.compile(r"[0-9]{6}-[0-9]{3,6}")  # ddmmyy-NNN, as on the receipt
 DEMO_CARDS = [
     ("Siti Rahayu", "04A3B2C1D0E1F2"),
@@ -50,24 +56,94 @@ DEMO_CARDS = [
 ]
 
 
-def demo_runtime_loader(state_dir: Path, backend_url: str | None) -> Callable[[Post], Runtime]:
+@dataclass
+class DemoLaunch:
+    """What the demo runs against; the fault proxy is made later, on the loader thread."""
+
+    state_dir: Path
+    backend_url: str | None = None
+    trust_anchors: tuple[Path, ...] = ()
+    fault_proxy: bool = False  # put kiosk.demo.faulty_backend in front of the backend
+    auto_sign: bool = True  # the embedded server signs by itself (a script may play the head)
+    proxy: FaultyBackend | None = None
+
+    def demo_ca(self) -> Path:
+        """The CA the kiosk checks letters against (the embedded server's demo CA by default)."""
+        if self.trust_anchors:
+            return self.trust_anchors[0]
+        return self.state_dir / "embedded-server" / "demo-ca" / "ca.pem"
+
+
+def demo_runtime_loader(launch: DemoLaunch) -> Callable[[Post], Runtime]:
     """Builds the demo's runtime on the bridge's loader thread (heavy imports happen there)."""
 
     def load(post: Post) -> Runtime:
+        from kiosk.demo.embedded import runtime_options
         from kiosk.demo.settings import demo_settings
-        from kiosk.ui.app import runtime_loader
+        from kiosk.runtime import KioskRuntime
 
-        settings = demo_settings(
-            state_dir, width=DEMO_WIDTH, height=DEMO_HEIGHT, backend_url=backend_url
-        )
-        return runtime_loader(settings)(post)
+        backend_url = launch.backend_url
+        if launch.fault_proxy:
+            from kiosk.demo.faulty_backend import FaultyBackend
+
+            # An embedded server becomes the proxy's upstream when it starts.
+            launch.proxy = FaultyBackend(backend_url)
+            backend_url = launch.proxy.url if backend_url else None
+        try:
+            settings = demo_settings(
+                launch.state_dir,
+                width=DEMO_WIDTH,
+                height=DEMO_HEIGHT,
+                backend_url=backend_url,
+                trust_anchors=launch.trust_anchors,
+            )
+            options = runtime_options(settings, proxy=launch.proxy, auto_sign=launch.auto_sign)
+            return KioskRuntime(settings, post, **options)
+        except BaseException:
+            if launch.proxy is not None:
+                launch.proxy.stop()
+            raise
 
     return load
+
+
+def launch_from(args: argparse.Namespace, steps: list[Step], state_dir: Path) -> DemoLaunch:
+    from kiosk.demo.script import needs_fault_proxy, plays_the_village_head
+
+    anchors = tuple(Path(a).absolute() for a in getattr(args, "trust_anchor", None) or ())
+    return DemoLaunch(
+        state_dir=state_dir,
+        backend_url=getattr(args, "backend_url", None),
+        trust_anchors=anchors,
+        fault_proxy=needs_fault_proxy(steps),
+        auto_sign=not plays_the_village_head(steps),
+    )
+
+
+def argument_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the demo's arguments, before anything starts (None: nothing)."""
+    anchors = getattr(args, "trust_anchor", None) or []
+    if getattr(args, "backend_url", None) and not anchors:
+        return (
+            "--backend-url needs --trust-anchor PEM: the CA certificate the server signs "
+            "letters under (apm-server's STATE/demo-ca/ca.pem)"
+        )
+    for anchor in anchors:
+        if not Path(anchor).is_file():
+            return f"--trust-anchor {anchor}: file not found"
+    state_dir = getattr(args, "state_dir", None)
+    if state_dir and Path(state_dir).exists() and not Path(state_dir).is_dir():
+        return f"--state-dir {state_dir}: not a folder"
+    return None
 
 
 def run_demo(args: argparse.Namespace) -> int:
     autoplay = bool(getattr(args, "autoplay", False))
     steps: list[Step] = []
+    problem = argument_problem(args)
+    if problem:
+        print(f"apm-kiosk demo: {problem}", file=sys.stderr)
+        return EXIT_BAD_SCRIPT
     if autoplay:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before the application exists
         try:
@@ -76,11 +152,12 @@ def run_demo(args: argparse.Namespace) -> int:
             print(f"apm-kiosk demo: {exc}", file=sys.stderr)
             return EXIT_BAD_SCRIPT
     out = Path(args.out) if getattr(args, "out", None) else None
-    with tempfile.TemporaryDirectory(prefix="apm-kiosk-demo-", ignore_cleanup_errors=True) as state:
+    with contextlib.ExitStack() as cleanup:
+        state_dir = kept_state_dir(getattr(args, "state_dir", None), cleanup)
+        launch = launch_from(args, steps, state_dir)
         app, problems = make_app()
         _wake = quit_on_signals(app)
-        loader = demo_runtime_loader(Path(state), getattr(args, "backend_url", None))
-        kiosk = KioskWindow(WindowSpec(DEMO_WIDTH, DEMO_HEIGHT), loader)
+        kiosk = KioskWindow(WindowSpec(DEMO_WIDTH, DEMO_HEIGHT), demo_runtime_loader(launch))
         keep_alive: list[object] = []
 
         def runtime_failed(reason: str) -> None:
@@ -92,7 +169,7 @@ def run_demo(args: argparse.Namespace) -> int:
         if getattr(args, "exit_after_start", False):
             kiosk.window.frameSwapped.connect(lambda: QTimer.singleShot(0, app.quit))
         elif autoplay:
-            runner = Autoplay(kiosk, steps, recorder, finished=app.exit)
+            runner = Autoplay(kiosk, steps, recorder, finished=app.exit, launch=launch)
             keep_alive.append(runner)
             kiosk.bridge.runtimeReady.connect(runner.begin)
         else:
@@ -108,9 +185,9 @@ def run_demo(args: argparse.Namespace) -> int:
             code = 1
         if out is not None and kiosk.runtime is not None:
             written = write_printed(kiosk, out / "printed")
-            # The embedded server's demo CA, so the letter can be validated afterwards.
-            for ca in Path(state).rglob("ca.pem"):
-                (out / "demo-ca.pem").write_bytes(ca.read_bytes())
+            # The CA the letters were checked against, so they can be validated afterwards.
+            if launch.demo_ca().is_file():
+                (out / "demo-ca.pem").write_bytes(launch.demo_ca().read_bytes())
             if autoplay and code == 0:
                 shots = recorder.count if recorder else 0
                 print(
@@ -119,6 +196,16 @@ def run_demo(args: argparse.Namespace) -> int:
         kiosk.close()
         del keep_alive
     return code
+
+
+def kept_state_dir(path: str | None, cleanup: contextlib.ExitStack) -> Path:
+    """--state-dir (kept, so a killed demo can start again from it), else a temporary one."""
+    if path:
+        folder = Path(path).absolute()
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    temporary = tempfile.TemporaryDirectory(prefix="apm-kiosk-demo-", ignore_cleanup_errors=True)
+    return Path(cleanup.enter_context(temporary))
 
 
 def ran_to_the_end(keep_alive: list[object]) -> bool:
@@ -205,6 +292,7 @@ class Autoplay(QObject):
     POLL_MS = 50
 
     READY_TIMEOUT_S = 60.0
+    SIGN_TIMEOUT_S = 60.0  # the first signature also imports pyHanko
     SETTLE_MS = 150  # after a press or typing, let the flow answer before the next step
 
     def __init__(
@@ -213,9 +301,11 @@ class Autoplay(QObject):
         steps: list[Step],
         recorder: ScreenRecorder | None,
         finished: Callable[[int], None],
+        launch: DemoLaunch | None = None,
     ):
         super().__init__()
         self.kiosk, self.steps, self.recorder = kiosk, steps, recorder
+        self.launch = launch
         self._finished = finished
         self.result: int | None = None  # the exit code, once the script has ended
         self._index = 0
@@ -257,12 +347,16 @@ class Autoplay(QObject):
         step = self.steps[self._index]
         try:
             delay = self._perform(step)
+            signing = self._sign_in_background() if step.action == "sign" else None
         except StepFailed as exc:
             self._fail(step, str(exc))
             return
         if step.action == "expect":
             self._deadline = time.monotonic() + step.args["timeout_s"]
             self._await_screen(step)
+        elif signing is not None:
+            self._deadline = time.monotonic() + self.SIGN_TIMEOUT_S
+            self._await_signature(step, signing)
         else:
             self._index += 1
             QTimer.singleShot(delay, self._next)
@@ -275,6 +369,37 @@ class Autoplay(QObject):
             self._fail(step, f"timed out after {step.args['timeout_s']:g} s{self._where()}")
         else:
             QTimer.singleShot(self.POLL_MS, lambda: self._await_screen(step))
+
+    def _sign_in_background(self) -> list[BaseException | str]:
+        """The back office signs the last submitted request, off the GUI thread."""
+        proxy = self._proxy()
+        outcome: list[BaseException | str] = []
+
+        def sign() -> None:
+            try:
+                outcome.append(proxy.sign_latest())
+            except Exception as exc:
+                outcome.append(exc)
+
+        threading.Thread(target=sign, name="autoplay-sign", daemon=True).start()
+        return outcome
+
+    def _await_signature(self, step: Step, outcome: list[BaseException | str]) -> None:
+        if outcome and isinstance(outcome[0], BaseException):
+            self._fail(step, f"{outcome[0]}{self._where()}")
+        elif outcome:
+            self._index += 1
+            QTimer.singleShot(0, self._next)
+        elif time.monotonic() > self._deadline:
+            self._fail(step, f"not signed after {self.SIGN_TIMEOUT_S:g} s{self._where()}")
+        else:
+            QTimer.singleShot(self.POLL_MS, lambda: self._await_signature(step, outcome))
+
+    def _proxy(self) -> FaultyBackend:
+        proxy = self.launch.proxy if self.launch is not None else None
+        if proxy is None:
+            raise StepFailed("no fault proxy in front of the backend")
+        return proxy
 
     def _perform(self, step: Step) -> int:
         """Do the step's action; returns milliseconds to wait before the next step."""
@@ -298,7 +423,31 @@ class Autoplay(QObject):
             self._type(step.args["target"], step.args["text"])
         elif step.action == "wait":
             return int(step.args["seconds"] * 1000)
+        elif step.action == "backend":
+            self._switch_backend(step.args["fault"], step.args.get("delay_s"))
+        elif step.action == "kill_at":
+            self._arm(step.args["at"])
         return self.SETTLE_MS if step.action in ("press", "type") else 0
+
+    def _switch_backend(self, fault: str, delay_s: float | None) -> None:
+        try:
+            self._proxy().set_mode(fault, delay_s=delay_s)
+        except (ValueError, OSError, RuntimeError) as exc:
+            raise StepFailed(f"backend fault {fault}: {exc}") from None
+
+    def _arm(self, crashpoint: str) -> None:
+        from kiosk import crashpoints
+
+        try:
+            crashpoints.arm(crashpoint)
+        except ValueError as exc:
+            raise StepFailed(str(exc)) from None
+        # Said before it happens: a SIGKILL leaves no chance to say anything after.
+        print(
+            f"autoplay: crashpoint {crashpoint} armed: the kiosk kills itself there",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def _item(self, name: str) -> QQuickItem:
         candidates = [

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from apm_api.signature import validate_signed_pdf
+from kiosk.pickup import qr_payload
 
 pytestmark = pytest.mark.qt
 
@@ -47,7 +48,10 @@ def test_default_session_prints_the_signed_letter_and_receipt(tmp_path: Path):
     [receipt_text] = (tmp_path / "printed").glob("*-receipt.txt")
     receipt = receipt_text.read_text(encoding="utf-8")
     assert tracking in receipt  # the receipt is for the letter that was printed
-    assert f"code={tracking}" in receipt  # and its QR leads back to this request
+    # Its QR code is the pickup code printed on it: scanned at a kiosk, it finds the letter.
+    shown = re.search(r"Kode ambil\s*:\s*([0-9-]+)", receipt)
+    assert shown is not None, receipt
+    assert f"[QR: {qr_payload(shown.group(1).replace('-', ''))}]" in receipt
     assert (
         (tmp_path / "printed" / receipt_text.name.replace(".txt", ".escpos"))
         .read_bytes()
