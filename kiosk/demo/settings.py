@@ -32,6 +32,9 @@ transport = {{ type = "simulated" }}
 
 [devices.document_printer]
 type = "simulated"
+# The paper tray, on disk: what was printed survives a killed kiosk (and tells a
+# restarted one which letters did come out).
+output_dir = {paper}
 
 [devices.card_reader]
 type = "simulated"
@@ -64,6 +67,7 @@ def demo_settings(
         width=width,
         height=height,
         backend=backend,
+        paper=toml_string((state_dir / "paper").as_posix()),
         anchors=", ".join(toml_string(Path(a).as_posix()) for a in trust_anchors),
     )
     return load_config_text(text, source="<demo config>", base_dir=state_dir)
