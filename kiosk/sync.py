@@ -286,7 +286,11 @@ class SyncWorker:
         storage = self._storage
         result = None if answer is None else answer.model_dump(mode="json")
         event: SyncEvent | None = None
-        with storage.db.transaction() as tx:
+        # Losing this record to a power cut is harmless: the item goes again with its key
+        # and the backend replays its answer. So no fsync wait here (the next durable
+        # commit writes it anyway), except for a rating, which the API cannot deduplicate.
+        durable = item.kind is OutboxKind.RATING
+        with storage.db.transaction(durable=durable) as tx:
             storage.outbox.settle(item.id, result, tx=tx)
             if isinstance(answer, LetterRequest) and item.kind is OutboxKind.SUBMIT:
                 if item.local_id is not None:

@@ -210,12 +210,20 @@ class KioskDB:
             return _user_version(conn)
 
     @contextlib.contextmanager
-    def transaction(self, tx: sqlite3.Connection | None = None) -> Iterator[sqlite3.Connection]:
+    def transaction(
+        self, tx: sqlite3.Connection | None = None, *, durable: bool = True
+    ) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on an exception); durable when it exits.
 
         Nested use on the same thread joins the outer transaction (one commit at the end).
         `tx`, a connection a caller got from an enclosing transaction(), must be joined:
         passing one outside that transaction is an error, not a silent separate commit.
+
+        durable=False commits without waiting for the disk (synchronous=NORMAL): the
+        database stays consistent, a crash of the process loses nothing, and a power cut
+        may lose this transaction and any others since the last durable one, never a
+        durable one after it. Only for records that are safe to lose, such as "the backend
+        answered this item" (the item is then sent again, and the backend replays).
         """
         with self._lock:
             conn = self._connection()
@@ -228,17 +236,24 @@ class KioskDB:
                 finally:
                     self._depth -= 1
                 return
-            conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
+            if not durable:
+                conn.execute("PRAGMA synchronous=NORMAL")
             try:
-                yield conn
-            except BaseException:
-                self._depth = 0
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-                raise
-            self._depth = 0
-            conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+                self._depth = 1
+                try:
+                    yield conn
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        with contextlib.suppress(sqlite3.Error):
+                            conn.execute("ROLLBACK")
+                    raise
+                finally:
+                    self._depth = 0
+            finally:
+                if not durable:
+                    conn.execute("PRAGMA synchronous=FULL")
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

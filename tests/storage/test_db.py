@@ -350,3 +350,21 @@ def test_using_a_closed_storage_is_a_clear_error(state_dir: Path) -> None:
     with pytest.raises(StorageClosed, match="closed"):
         storage.outbox.counts()
     assert isinstance(StorageClosed("x"), StorageError)
+
+
+def synchronous(storage: KioskStorage) -> int:
+    with storage.db.read() as conn:
+        return conn.execute("PRAGMA synchronous").fetchone()[0]
+
+
+def test_every_commit_waits_for_the_disk_unless_asked_not_to(storage: KioskStorage) -> None:
+    full, normal = 2, 1
+    assert synchronous(storage) == full
+    with storage.db.transaction(durable=False) as tx:
+        assert tx.execute("PRAGMA synchronous").fetchone()[0] == normal
+        storage.outbox.add(OutboxKind.RATING, {"kiosk_id": "K1", "score": 1}, tx=tx)
+    assert synchronous(storage) == full  # the next commits are durable again
+    with pytest.raises(RuntimeError), storage.db.transaction(durable=False):
+        raise RuntimeError("bug")
+    assert synchronous(storage) == full
+    assert storage.outbox.counts()["pending"] == 1
