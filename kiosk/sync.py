@@ -150,6 +150,7 @@ class SyncWorker:
         self._next_probe = 0.0
         self._next_prefetch = 0.0  # due at once
         self._prefetch_queue: list[str] = []  # local ids left in the current round
+        self._refused: set[str] = set()  # request ids whose status the backend refused
 
     # --- the runtime's handle -----------------------------------------------------------------
 
@@ -399,7 +400,10 @@ class SyncWorker:
             pdf = client.download_document(request_id, sha256)
         except BackendRejected as rejected:
             self._answered()
-            log.warning("prefetch of request %s refused: %s", request_id, rejected.detail)
+            # Said once per request and run: it is asked again every round.
+            level = logging.DEBUG if request_id in self._refused else logging.WARNING
+            self._refused.add(request_id)
+            log.log(level, "prefetch of request %s refused: %s", request_id, rejected.detail)
             return
         except BackendError as error:
             log.info("prefetch of request %s stopped: %s", request_id, error.detail)

@@ -6,7 +6,7 @@ import logging
 import time
 from pathlib import Path
 
-from apm_api.models import Heartbeat, MarkPrinted, Rating
+from apm_api.models import Heartbeat, LetterRequest, MarkPrinted, Rating
 from apm_server.app import RunningServer, start_server
 from apm_server.office import DB_NAME
 from apm_server.store import Store
@@ -344,3 +344,28 @@ def test_no_personal_data_in_the_kiosks_logs(server, make_kiosk, caplog) -> None
     text = "\n".join(kiosk_lines)
     for secret in (SITI_CARD, SITI_NIK, "3523019999999999", "Siti", "Dusun Krajan", "xxxxx"):
         assert secret not in text, secret
+
+
+def test_a_request_the_backend_does_not_know_is_reported_once(server, make_kiosk, caplog):
+    kiosk: Kiosk = make_kiosk(server)
+    local, item = kiosk.queue(card=SITI_CARD)
+    answer = LetterRequest.model_validate(
+        {
+            "id": "req-unknown",
+            "tracking_code": "011226-999",
+            "service_code": "SKD",
+            "service_name": {"id": "SKD"},
+            "status": "awaiting_signature",
+            "created_at": "2026-12-01T00:00:00Z",
+            "updated_at": "2026-12-01T00:00:00Z",
+        }
+    )
+    with kiosk.storage.db.transaction() as tx:  # as if answered by another backend, say
+        kiosk.storage.outbox.settle(item.id, None, tx=tx)
+        kiosk.storage.requests.apply_answer(local.local_id, answer, tx=tx)
+    with caplog.at_level(logging.WARNING, logger="kiosk.sync"):
+        kiosk.worker.start()
+        time.sleep(5 * FAST.prefetch_every_s)
+    refused = [r for r in caplog.records if "req-unknown" in r.getMessage()]
+    assert len(refused) == 1 and "404" in refused[0].getMessage()
+    assert kiosk.worker.link_up
