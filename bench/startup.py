@@ -83,7 +83,7 @@ def autoplay_peak_mib(*extra: str) -> tuple[float, float]:
     return usage.ru_maxrss / 1024, wall
 
 
-def external_server() -> tuple[subprocess.Popen[str], str]:
+def external_server() -> tuple[subprocess.Popen[str], str, str]:
     """A reference server in its own process, so the kiosk's memory is measured alone."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -109,7 +109,8 @@ def external_server() -> tuple[subprocess.Popen[str], str]:
     )
     assert server.stdout is not None
     server.stdout.readline()  # "listening on ..."
-    return server, f"http://127.0.0.1:{port}"
+    # The kiosk checks every letter against the CA the server signs with.
+    return server, f"http://127.0.0.1:{port}", str(Path(state) / "demo-ca" / "ca.pem")
 
 
 def main() -> int:
@@ -129,6 +130,7 @@ def main() -> int:
             "drivers",
             "printer",
             "cardreader",
+            "apm_api",
             "apm_server",
         ],
         cwd=ROOT,
@@ -146,9 +148,9 @@ def main() -> int:
         f"autoplay session, demo process (kiosk + embedded server, letters signed in-process):"
         f" peak RSS {peak:.1f} MiB, {wall:.1f} s"
     )
-    server, url = external_server()
+    server, url, anchor = external_server()
     try:
-        peak, wall = autoplay_peak_mib("--backend-url", url)
+        peak, wall = autoplay_peak_mib("--backend-url", url, "--trust-anchor", anchor)
     finally:
         server.terminate()
         server.wait()

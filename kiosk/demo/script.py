@@ -14,7 +14,6 @@ from typing import Any
 from kiosk.crashpoints import NAMES as CRASHPOINTS
 from kiosk.demo.faulty_backend import MAX_SLOW_S
 from kiosk.demo.faulty_backend import MODES as BACKEND_FAULTS
-from kiosk.flow.state import Screen
 
 DEFAULT_SCRIPT = Path(__file__).with_name("default_session.toml")
 DEVICES = ("receipt_printer", "document_printer", "card_reader")
@@ -137,6 +136,8 @@ def plays_the_village_head(steps: list[Step]) -> bool:
 
 def _parse_expect(number: int, raw: dict[str, Any], where: str) -> Step:
     screen = raw["expect"]
+    from kiosk.flow.state import Screen  # the flow loads pydantic: not at start-up
+
     known = [s.value for s in Screen]
     if screen not in known:
         raise ScriptError(f"{where}: unknown screen {screen!r}; known: {', '.join(known)}")
