@@ -18,7 +18,9 @@ when it arrived:
   (X-Document-SHA256, `document.sha256` in request answers) rewritten to match, so that
   only the PAdES check can tell;
 - `untrusted_signer`: the letter signed again by a rogue CA with the same names as the
-  demo CA, hashes rewritten as for `tampered_pdf`, so that only the trust check can tell.
+  demo CA, hashes rewritten as for `tampered_pdf`, so that only the trust check can tell;
+- `unsigned_pdf`: the letter as it was before the village head signed it (no signature
+  at all), hashes rewritten as for `tampered_pdf`.
 
 Bodies are small (a letter is well under 1 MiB), so answers are read whole and sent in
 one write (no Nagle delay between headers and body). The heavy imports (http.server, and
@@ -55,9 +57,11 @@ MODES: dict[str, str] = {
     "truncated_pdf": "the letter cut in half; its hashes are those of the whole letter",
     "tampered_pdf": "a byte of the signed letter changed; every hash rewritten to match",
     "untrusted_signer": "the letter signed by a rogue CA; every hash rewritten to match",
+    "unsigned_pdf": "the letter without its signature; every hash rewritten to match",
 }
-DOCUMENT_FAULTS = ("truncated_pdf", "tampered_pdf", "untrusted_signer")
-FORGED = ("tampered_pdf", "untrusted_signer")  # faults that rewrite the announced hashes
+DOCUMENT_FAULTS = ("truncated_pdf", "tampered_pdf", "untrusted_signer", "unsigned_pdf")
+# Faults that rewrite the announced hashes, and how each forges the letter.
+FORGED = ("tampered_pdf", "untrusted_signer", "unsigned_pdf")
 DEFAULT_SLOW_S = 15.0  # longer than the kiosk's default read timeout (10 s)
 MAX_SLOW_S = 600.0
 DEMO_ADMIN_TOKEN = "demo-admin-token"  # the reference server's demo back office
@@ -403,7 +407,11 @@ class FaultyBackend:
         key = (mode, request_id, hashlib.sha256(real).hexdigest())
         with self._forging:
             if key not in self._forgeries:
-                make = tampered if mode == "tampered_pdf" else self._resigned
+                make = {
+                    "tampered_pdf": tampered,
+                    "untrusted_signer": self._resigned,
+                    "unsigned_pdf": unsigned_part,
+                }[mode]
                 self._forgeries[key] = make(real)
             return self._forgeries[key]
 

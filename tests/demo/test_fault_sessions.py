@@ -121,7 +121,11 @@ def test_a_running_backend_behind_the_proxy_with_its_trust_anchor(tmp_path: Path
 
 @pytest.mark.parametrize(
     ("fault", "caught_as"),
-    [("tampered_pdf", "modified|bad_signature"), ("untrusted_signer", "untrusted")],
+    [
+        ("tampered_pdf", "modified|bad_signature"),
+        ("untrusted_signer", "untrusted"),
+        ("unsigned_pdf", "unsigned"),
+    ],
 )
 def test_a_forged_letter_is_never_printed(tmp_path: Path, fault: str, caught_as: str):
     steps = [

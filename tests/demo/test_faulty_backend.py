@@ -170,6 +170,7 @@ def test_truncated_pdf_fails_the_clients_hash_check(proxy: FaultyBackend, client
     [
         ("tampered_pdf", {LetterProblem.MODIFIED, LetterProblem.BAD_SIGNATURE}),
         ("untrusted_signer", {LetterProblem.UNTRUSTED}),
+        ("unsigned_pdf", {LetterProblem.UNSIGNED}),
     ],
 )
 def test_a_forged_letter_passes_every_hash_and_fails_only_the_signature_check(
