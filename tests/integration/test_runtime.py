@@ -23,6 +23,7 @@ from kiosk.config import load_config_text
 from kiosk.demo.embedded import runtime_options
 from kiosk.demo.settings import demo_settings
 from kiosk.flow import Screen
+from kiosk.flow import effects as fx
 from kiosk.flow import events as ev
 from kiosk.runtime import KioskRuntime
 from printer.escpos_text import decode_escpos
@@ -48,8 +49,8 @@ def trust_anchor(tmp_path: Path) -> Path:
     return ensure_demo_ca(tmp_path / "other-ca", "Kepala Lain", "Lain").ca_cert
 
 
-def settings_for(tmp_path: Path, url: str, token: str = "demo-kiosk-token"):
-    text = f"""
+def settings_for(tmp_path: Path, url: str, token: str = "demo-kiosk-token", extra: str = ""):
+    text = f"""{extra}
 [kiosk]
 state_dir = "{(tmp_path / "kiosk").as_posix()}"
 fullscreen = false
@@ -124,7 +125,9 @@ def test_demo_path_prints_the_signed_letter_and_a_receipt(tmp_path: Path, make_h
     assert host.state.screen is Screen.ATTRACT
     # Printed and reported: the letter and the request's personal data leave the disk.
     letters = Path(host.runtime.settings.state_dir) / "letters"
-    host.pump_until(lambda: not any(letters.glob("*.pdf")) and not host.runtime.storage.requests.all())
+    host.pump_until(
+        lambda: not any(letters.glob("*.pdf")) and not host.runtime.storage.requests.all()
+    )
 
 
 def test_paper_out_on_the_a4_printer_then_retry_prints_exactly_once(
@@ -242,3 +245,19 @@ def test_unknown_card_asks_for_nik_and_pin(tmp_path: Path, make_host, server):
     host.pump_until(lambda: host.state.identify_error is not None)
     assert host.state.screen is Screen.IDENTIFY
     assert "NIK dan PIN" in host.runtime.view()["identifyError"]
+
+
+def test_a_failing_effect_does_not_cancel_the_ones_after_it(tmp_path: Path, make_host, server):
+    """A bug in one effect (here: identification) must not leave the citizen stuck: the
+    deadline scheduled after it still runs, and the kiosk goes on offline."""
+    host = make_host(settings_for(tmp_path, server.url, extra="[timeouts]\nidentify_s = 1.0\n"))
+    host.pump_until(lambda: host.state.ready)
+    host.pump_until(lambda: host.runtime.devices["card_reader"].lifecycle.value == "enabled")
+
+    def broken(effect) -> None:
+        raise RuntimeError("a bug in the identify effect")
+
+    host.runtime._handlers[fx.Identify] = broken
+    host.simulator("card_reader").tap(SITI_UID)
+    host.on(Screen.SERVICES, timeout_s=10)
+    assert host.runtime.view()["identityNote"]  # went on without the backend's answer
