@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -48,6 +49,7 @@ from kiosk.config import SyncSection
 from kiosk.crashpoints import crashpoint
 from kiosk.storage import KioskStorage, OutboxItem, OutboxKind
 from kiosk.storage.journal import report_body_of
+from kiosk.storage.requests import RequestIdConflict
 
 if TYPE_CHECKING:  # the client imports `requests`: not at import time of this module
     from kiosk.backend.client import BackendClient
@@ -295,12 +297,12 @@ class SyncWorker:
             storage.outbox.settle(item.id, result, tx=tx)
             if isinstance(answer, LetterRequest) and item.kind is OutboxKind.SUBMIT:
                 if item.local_id is not None:
-                    storage.requests.apply_answer(item.local_id, answer, tx=tx)
+                    self._apply(item, item.local_id, answer, tx)
                 event = SubmitSettled(item.id, item.local_id, answer)
             elif isinstance(answer, LetterRequest) and item.kind is OutboxKind.PRINTED:
                 local = storage.requests.by_request_id(answer.id)
                 if local is not None:
-                    storage.requests.apply_answer(local.local_id, answer, tx=tx)
+                    self._apply(item, local.local_id, answer, tx)
                 event = ReportSettled(answer.id)
         if item.kind is OutboxKind.SUBMIT:
             crashpoint("submit.settled")
@@ -308,6 +310,19 @@ class SyncWorker:
         log.debug("outbox item %d (%s) settled", item.id, item.kind)
         if event is not None:
             self._post(event)
+
+    def _apply(
+        self, item: OutboxItem, local_id: str, answer: LetterRequest, tx: sqlite3.Connection
+    ) -> None:
+        """Record the answer on the request made here; a contradicting backend is only logged.
+
+        The item is settled either way: the backend has it, and holding the whole outbox
+        behind an answer that will never change would help nobody.
+        """
+        try:
+            self._storage.requests.apply_answer(local_id, answer, tx=tx)
+        except RequestIdConflict as conflict:
+            log.error("outbox item %d: %s", item.id, conflict)
 
     def _give_up(
         self,

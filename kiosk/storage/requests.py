@@ -33,6 +33,10 @@ FAILED = "failed"  # the backend refused the request for good (dead letter)
 FINAL_STATUSES = frozenset({FAILED, *(s.value for s in RequestStatus if s.is_final)})
 
 
+class RequestIdConflict(ValueError):
+    """The backend gave one request id to two requests made here (a backend bug)."""
+
+
 @dataclass(frozen=True)
 class LocalRequest:
     local_id: str  # the kiosk reference printed on the receipt, e.g. "K-7Q3M-9XA2"
@@ -153,10 +157,22 @@ class LocalRequests:
     def apply_answer(
         self, local_id: str, answer: LetterRequest, *, tx: sqlite3.Connection | None = None
     ) -> LocalRequest | None:
-        """What the backend says about the request now; None if it is not known here."""
+        """What the backend says about the request now; None if it is not known here.
+
+        RequestIdConflict if that request id already belongs to another request here.
+        """
         sha = answer.document.sha256 if answer.document else None
         reason = answer.reject_reason.id if answer.reject_reason else None
         with self._db.transaction(tx) as conn:
+            other = conn.execute(
+                "SELECT local_id FROM local_requests WHERE request_id = ? AND local_id != ?",
+                (answer.id, local_id),
+            ).fetchone()
+            if other is not None:  # checked before writing: the caller's transaction goes on
+                raise RequestIdConflict(
+                    f"the backend's request {answer.id} is already recorded for {other[0]}, "
+                    f"not applied to {local_id}"
+                )
             conn.execute(
                 "UPDATE local_requests SET request_id = ?, tracking_code = ?, status = ?, "
                 "status_reason = ?, service_name = ?, identity_verified = ?, "

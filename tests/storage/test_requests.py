@@ -20,6 +20,7 @@ from kiosk.storage import (
     new_pickup_code,
     parse_pickup_code,
 )
+from kiosk.storage.requests import RequestIdConflict
 from tests.storage.conftest import SERVICE_NAME, SITI_CARD, SITI_NIK, FakeClock, all_state_bytes
 
 BUDI_NIK = "3523011203850002"
@@ -301,3 +302,17 @@ def test_queued_requests_are_not_prefetched_and_old_ones_are_listed(
     assert storage.requests.forget(old.local_id)
     assert storage.requests.get(old.local_id) is None
     assert storage.requests.all() == [young]
+
+
+def test_one_backend_id_for_two_requests_here_is_refused_without_writing(
+    storage: KioskStorage,
+) -> None:
+    first, second = make(storage), make(storage)
+    storage.requests.apply_answer(first.local_id, answer(first))
+    taken = answer(first)  # the same request id, given to the second request
+    with storage.db.transaction() as tx:
+        with pytest.raises(RequestIdConflict, match=first.local_id):
+            storage.requests.apply_answer(second.local_id, taken, tx=tx)
+        storage.requests.mark_failed(second.local_id, "still in one transaction")
+    assert storage.requests.get(second.local_id).request_id is None  # type: ignore[union-attr]
+    assert storage.requests.get(second.local_id).status == "failed"  # type: ignore[union-attr]

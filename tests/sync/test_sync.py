@@ -369,3 +369,29 @@ def test_a_request_the_backend_does_not_know_is_reported_once(server, make_kiosk
     refused = [r for r in caplog.records if "req-unknown" in r.getMessage()]
     assert len(refused) == 1 and "404" in refused[0].getMessage()
     assert kiosk.worker.link_up
+
+
+def test_a_backend_answer_that_contradicts_the_records_does_not_block_the_outbox(
+    server, make_kiosk, caplog
+) -> None:
+    kiosk: Kiosk = make_kiosk(server)
+    first, first_item = kiosk.queue(card=SITI_CARD)
+    kiosk.worker.start()
+    [answered] = wait_for(lambda: kiosk.events_of(SubmitSettled))
+    # The same key and body queued again for another reference (by hand, say): the backend
+    # replays the first request, whose id is already recorded here.
+    kiosk.storage.outbox.forget_settled(older_than=time.time() + 1)
+    second, _ = kiosk.queue(card=SITI_CARD)
+    with kiosk.storage.db.transaction() as tx:
+        tx.execute("UPDATE outbox SET state = 'done' WHERE local_id = ?", (second.local_id,))
+        again = kiosk.storage.outbox.add(
+            OutboxKind.SUBMIT, first_item.body, key=first_item.key, local_id=second.local_id, tx=tx
+        )
+    third, _ = kiosk.queue(card=SITI_CARD)
+    with caplog.at_level(logging.ERROR, logger="kiosk.sync"):
+        kiosk.worker.wake()
+        wait_for(lambda: len(kiosk.events_of(SubmitSettled)) == 3, what="all answered")
+    assert kiosk.storage.outbox.get(again.id).state == "done"  # type: ignore[union-attr]
+    assert answered.request.id in caplog.text and first.local_id in caplog.text
+    assert kiosk.storage.requests.get(second.local_id).request_id is None  # type: ignore[union-attr]
+    assert kiosk.storage.requests.get(third.local_id).request_id  # type: ignore[union-attr]
