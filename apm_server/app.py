@@ -427,7 +427,10 @@ def submission_hash(nik: str, body: SubmitRequest) -> str:
     left out count as absent (so hashes stored before the offline fields existed still
     match), and submitted_at is compared as an instant, whatever its offset.
     """
-    content = body.model_dump(mode="json", exclude_none=True)
+    # Who asked is `nik` (from the session, or from the applicant); how the kiosk named
+    # them is not content: a request first sent with a session and, after its answer was
+    # lost and the session expired, again as an offline request is the same request.
+    content = body.model_dump(mode="json", exclude_none=True, exclude={"applicant"})
     if body.submitted_at is not None:
         content["submitted_at"] = body.submitted_at.astimezone(UTC).isoformat()
     canonical = json.dumps([nik, content], sort_keys=True)

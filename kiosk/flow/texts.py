@@ -182,3 +182,7 @@ REPRINT_LIMIT = t(
     "This letter was printed already and may not be printed again here. Ask an officer.",
 )
 PICKUP_TITLE = t("Ambil surat", "Collect a letter")
+OFFLINE_BANNER = t(
+    "Jaringan ke kantor desa sedang terputus. Permohonan tetap diterima dan dikirim otomatis.",
+    "The link to the village office is down. Requests are still taken and sent automatically.",
+)

@@ -139,8 +139,8 @@ def _resident(s: FlowState) -> dict[str, str] | None:
 
 def _banner(s: FlowState, lang: str) -> str:
     """One line about what does not work right now, or "" when all is well."""
-    if s.backend_unreachable:
-        return say(texts.OFFLINE_MESSAGE, lang)
+    if s.backend_unreachable:  # calm: the kiosk still serves (offline service)
+        return say(texts.OFFLINE_BANNER, lang)
     broken = [
         say(ROLE_NAMES.get(role), lang) or role for role, h in s.devices.items() if not h.usable
     ]

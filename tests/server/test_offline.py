@@ -248,3 +248,17 @@ def test_a_kiosk_clock_in_another_zone_is_stored_as_the_same_instant(
     ).json()
     row = server.office.store.request(created["id"])
     assert row is not None and row.submitted_at == moment
+
+
+def test_a_lost_answer_resent_offline_after_the_session_expired_is_the_same_request(
+    kiosk: Kiosk, server: RunningServer
+):
+    """The kiosk sent it with a session, the answer was lost, the session expired: the
+    resend names the applicant instead. Same resident, same content: a replay, not a 409."""
+    first = kiosk.submit(kiosk.session(), "key-lost-answer-01")
+    assert first.status_code == 201, first.text
+    again = kiosk.submit_offline("key-lost-answer-01", BY_CARD)
+    assert (again.status_code, again.json()["id"]) == (200, first.json()["id"])
+    someone_else = kiosk.submit_offline("key-lost-answer-01", BY_NIK)
+    assert error_of(someone_else) == (409, "idempotency_conflict")
+    assert stored_requests(server) == 1

@@ -127,7 +127,7 @@ type = "simulated"
     kiosk = KioskWindow.for_settings(settings)
     try:
         qtbot.waitUntil(lambda: kiosk.bridge.vm["offline"], timeout=10000)
-        qtbot.waitUntil(lambda: "tidak dapat terhubung" in texts(kiosk))  # the banner
+        qtbot.waitUntil(lambda: "sedang terputus" in texts(kiosk))  # the calm banner
         click(qtbot, kiosk, "startButton")
         qtbot.waitUntil(screen_is(kiosk, "notice"))
         assert "Kios belum siap" in texts(kiosk)
