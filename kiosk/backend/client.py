@@ -96,6 +96,10 @@ class BackendClient:
             }
         )
         self._http.verify = verify_tls if isinstance(verify_tls, bool) else os.fspath(verify_tls)
+        # The environment's proxy settings, read once: requests would read them again on
+        # every call (about 0.5 ms each, a quarter of a queued request's cost to send).
+        self._http.proxies = requests.utils.get_environ_proxies(self._base)
+        self._http.trust_env = False
 
     @property
     def base_url(self) -> str:
