@@ -31,7 +31,8 @@ from pathlib import Path
 from apm_api.models import ApplicantByCard, IdentifyByCard, SubmitRequest
 from kiosk.backend.client import BackendClient
 from kiosk.config import SyncSection
-from kiosk.storage import KioskStorage, new_pickup_code
+from kiosk.pickup import new_pickup_code
+from kiosk.storage import KioskStorage
 from kiosk.sync import SubmitFailedForGood, SubmitSettled, SyncWorker
 
 SITI_CARD = "04A3B2C1D0E1F2"

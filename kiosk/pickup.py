@@ -41,6 +41,7 @@ def parse_pickup_code(text: str) -> str | None:
 
 def new_kiosk_reference() -> str:
     """The kiosk's own reference for a request, printed before the backend has answered."""
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+    # Crockford's base 32: no I, L, O, U, which a citizen would read as 1, 1, 0, V.
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
     body = "".join(secrets.choice(alphabet) for _ in range(8))
     return f"K-{body[:4]}-{body[4:]}"

@@ -355,35 +355,17 @@ class KioskRuntime:
 
     def _queue_submission(self, effect: fx.Submit) -> tuple[str, str]:
         reference, code = pickup.new_kiosk_reference(), pickup.new_pickup_code()
-        body = replace_submit(effect, reference)
-        service_name = self._service_name(body.service_code)
-        applicant = body.applicant
         with self._waiting_lock:
             self._waiting[reference] = effect.session_no
-        with self.storage.db.transaction() as tx:
-            item = self.storage.outbox.add(
-                OutboxKind.SUBMIT,
-                {
-                    "request": body.model_dump(mode="json", exclude_none=True),
-                    "session_token": effect.session_token,
-                },
-                key=effect.idempotency_key,
-                local_id=reference,
-                tx=tx,
-            )
-            self.storage.requests.create(
-                local_id=reference,
-                submit_item=item.id,
-                service_code=body.service_code,
-                service_name=service_name,
-                pickup_code=code,
-                card_uid=applicant.card_uid if isinstance(applicant, ApplicantByCard) else None,
-                nik=applicant.nik if isinstance(applicant, ApplicantByNik) else None,
-                identity_verified=effect.session_token is not None,
-                tx=tx,
-            )
-        log.info("request %s queued (outbox item %d)", reference, item.id)
-        return reference, code
+        local, item = self.storage.queue_submit(
+            effect.body.model_copy(update={"kiosk_reference": reference}),
+            session_token=effect.session_token,
+            service_name=self._service_name(effect.body.service_code),
+            pickup_code=code,
+            key=effect.idempotency_key,
+        )
+        log.info("request %s queued (outbox item %d)", local.local_id, item.id)
+        return local.local_id, code
 
     def _service_name(self, code: str) -> dict[str, str | None]:
         catalogue = self.flow.state.catalogue  # immutable snapshot; the name only
@@ -536,15 +518,6 @@ class KioskRuntime:
                 self._in_background(lambda: log.info("print journal: %s", self.printing.resume()))
 
         return done
-
-
-def replace_submit(effect: fx.Submit, reference: str) -> Any:
-    """The body as queued: stamped with the kiosk reference and the moment of confirming."""
-    from datetime import UTC, datetime
-
-    return effect.body.model_copy(
-        update={"kiosk_reference": reference, "submitted_at": datetime.now(UTC)}
-    )
 
 
 def rejected(event: Any) -> ev.Failure:

@@ -15,21 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from apm_api.models import SubmitRequest
+from apm_api.models import ApplicantByCard, ApplicantByNik, SubmitRequest
+from kiosk.pickup import new_kiosk_reference
 from kiosk.storage.cache import Cache
 from kiosk.storage.db import KioskDB, SchemaTooNew, StateLocked, StorageClosed, StorageError
 from kiosk.storage.documents import LetterFiles
 from kiosk.storage.journal import JobState, JournalError, PrintJob, PrintJournal
 from kiosk.storage.outbox import DuplicateKey, Outbox, OutboxItem, OutboxKind
-from kiosk.storage.requests import (
-    PICKUP_QR_PREFIX,
-    LocalRequest,
-    LocalRequests,
-    format_pickup_code,
-    new_kiosk_reference,
-    new_pickup_code,
-    parse_pickup_code,
-)
+from kiosk.storage.requests import LocalRequest, LocalRequests
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +59,7 @@ class KioskStorage:
         session_token: str | None,
         service_name: dict[str, Any],
         pickup_code: str,
+        key: str | None = None,
         card_uid: str | None = None,
         nik: str | None = None,
     ) -> tuple[LocalRequest, OutboxItem]:
@@ -74,8 +68,15 @@ class KioskStorage:
         The local id is the request's kiosk_reference (one is made when it has none);
         submitted_at is set to now when missing. The sync worker sends the request with
         `session_token` when there is one, and falls back to `request.applicant` without
-        a session when that token has expired.
+        a session when that token has expired. `key` is the idempotency key (the flow's,
+        made once per confirmed draft). The card UID or NIK (by default the applicant's)
+        is kept only as a hash, for the citizen to find the request again.
         """
+        applicant = request.applicant
+        if card_uid is None and isinstance(applicant, ApplicantByCard):
+            card_uid = applicant.card_uid
+        if nik is None and isinstance(applicant, ApplicantByNik):
+            nik = applicant.nik
         local_id = request.kiosk_reference or new_kiosk_reference()
         request = request.model_copy(
             update={
@@ -88,7 +89,7 @@ class KioskStorage:
             "session_token": session_token,
         }
         with self.db.transaction() as tx:
-            item = self.outbox.add(OutboxKind.SUBMIT, body, local_id=local_id, tx=tx)
+            item = self.outbox.add(OutboxKind.SUBMIT, body, key=key, local_id=local_id, tx=tx)
             local = self.requests.create(
                 local_id=local_id,
                 submit_item=item.id,
@@ -163,7 +164,6 @@ class KioskStorage:
 
 
 __all__ = [
-    "PICKUP_QR_PREFIX",
     "Cache",
     "DuplicateKey",
     "JobState",
@@ -182,8 +182,4 @@ __all__ = [
     "StateLocked",
     "StorageClosed",
     "StorageError",
-    "format_pickup_code",
-    "new_kiosk_reference",
-    "new_pickup_code",
-    "parse_pickup_code",
 ]

@@ -19,13 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from apm_api.models import LetterRequest, RequestStatus
+from kiosk.pickup import CODE_DIGITS, parse_pickup_code
 from kiosk.storage.db import KioskDB
 
-PICKUP_QR_PREFIX = "APM1:AMBIL:"
-PICKUP_DIGITS = 12
 LOCAL_ID_PATTERN = re.compile(r"^[A-Z0-9-]{4,32}$")
-# Crockford's base 32: no I, L, O, U, which a citizen would read as 1, 1, 0, V.
-_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 HASH_ITERATIONS = 10_000  # about 6 ms per hash: a lookup is fine, a brute force is slow
 
 QUEUED = "queued"  # waiting in the outbox: the backend has not answered yet
@@ -56,40 +53,6 @@ class LocalRequest:
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
-
-
-def new_pickup_code() -> str:
-    """12 random digits; shown as 1234-5678-9012 (see format_pickup_code)."""
-    return f"{secrets.randbelow(10**PICKUP_DIGITS):0{PICKUP_DIGITS}d}"
-
-
-def format_pickup_code(code: str) -> str:
-    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
-
-
-def pickup_qr_payload(code: str) -> str:
-    return PICKUP_QR_PREFIX + code
-
-
-def parse_pickup_code(text: str) -> str | None:
-    """The 12 digits of a scanned QR payload or of typed digits; None if it is neither.
-
-    A keyboard-wedge scanner types the QR's text followed by Enter (sometimes with caps
-    lock changing the letters' case); a citizen types digits with spaces or dashes.
-    """
-    text = text.strip()
-    if text.upper().startswith(PICKUP_QR_PREFIX):
-        text = text[len(PICKUP_QR_PREFIX) :]
-    digits = re.sub(r"[\s-]", "", text)
-    if len(digits) == PICKUP_DIGITS and digits.isascii() and digits.isdigit():
-        return digits
-    return None
-
-
-def new_kiosk_reference() -> str:
-    """A reference such as K-7Q3M-9XA2 (40 random bits, no easily confused letters)."""
-    chars = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
-    return f"K-{chars[:4]}-{chars[4:]}"
 
 
 _COLUMNS = (
@@ -124,7 +87,7 @@ class LocalRequests:
         if not LOCAL_ID_PATTERN.fullmatch(local_id):
             raise ValueError("local_id must match ^[A-Z0-9-]{4,32}$")
         if parse_pickup_code(pickup_code) != pickup_code:
-            raise ValueError(f"pickup_code must be {PICKUP_DIGITS} digits")
+            raise ValueError(f"pickup_code must be {CODE_DIGITS} digits")
         now = self._clock()
         created = now if created_at is None else created_at
         # Hashing is slow on purpose: done before taking the database lock.

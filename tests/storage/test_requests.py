@@ -10,16 +10,9 @@ from pathlib import Path
 import pytest
 
 from apm_api.models import ApplicantByNik, LetterRequest, SubmitRequest
-from kiosk.storage import (
-    PICKUP_QR_PREFIX,
-    KioskStorage,
-    LocalRequest,
-    OutboxKind,
-    format_pickup_code,
-    new_kiosk_reference,
-    new_pickup_code,
-    parse_pickup_code,
-)
+from kiosk.pickup import PICKUP_QR_PREFIX, new_kiosk_reference, new_pickup_code, parse_pickup_code
+from kiosk.pickup import display as format_pickup_code
+from kiosk.storage import KioskStorage, LocalRequest, OutboxKind
 from kiosk.storage.requests import RequestIdConflict
 from tests.storage.conftest import SERVICE_NAME, SITI_CARD, SITI_NIK, FakeClock, all_state_bytes
 

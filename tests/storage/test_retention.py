@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from apm_api.models import LetterRequest, SubmitRequest
-from kiosk.storage import JobState, KioskStorage, LocalRequest, OutboxKind, new_pickup_code
+from kiosk.pickup import new_pickup_code
+from kiosk.storage import JobState, KioskStorage, LocalRequest, OutboxKind
 from kiosk.storage.outbox import REDACTED_BODY
 from tests.storage.conftest import SERVICE_NAME, FakeClock
 

@@ -22,7 +22,8 @@ from apm_api.models import ApplicantByCard, ApplicantByNik, IdentifyByCard, Subm
 from apm_server.app import RunningServer, start_server
 from kiosk.backend.client import BackendClient
 from kiosk.config import SyncSection
-from kiosk.storage import KioskStorage, LocalRequest, OutboxItem, new_pickup_code
+from kiosk.pickup import new_pickup_code
+from kiosk.storage import KioskStorage, LocalRequest, OutboxItem
 from kiosk.sync import SyncWorker
 
 SITI_CARD = "04A3B2C1D0E1F2"
