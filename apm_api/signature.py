@@ -11,6 +11,8 @@ the worker thread that first validates a letter, never at kiosk start-up.
 from __future__ import annotations
 
 import hashlib
+import json
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -27,6 +29,7 @@ class LetterProblem(StrEnum):
     BAD_SIGNATURE = "bad_signature"  # the cryptography does not hold
     UNTRUSTED = "untrusted"  # signed, but not by a certificate under our trust anchors
     NO_TRUST_ANCHORS = "no_trust_anchors"  # nothing configured to check against
+    CHECK_FAILED = "check_failed"  # the check itself could not run (crashed, too slow)
 
 
 @dataclass(frozen=True)
@@ -133,3 +136,61 @@ def _require_usable_certificate(der: bytes) -> None:
 
 def _failed(problem: LetterProblem, summary: str) -> SignatureCheck:
     return SignatureCheck(False, False, False, "", summary, problem)
+
+
+# --- a check in a separate process ------------------------------------------------------------
+#
+# `python -m apm_api.signature` reads one request on stdin: a first line of JSON
+# {"anchors": ["-----BEGIN CERTIFICATE-----...", ...]}, then the PDF's bytes; it writes the
+# SignatureCheck as one line of JSON. The kiosk runs its checks this way (kiosk.letter_check):
+# pyHanko and what it pulls in stay out of the kiosk's long-lived process, and a hostile PDF
+# can at worst kill a child that is given a time and a memory limit.
+
+
+def check_to_json(check: SignatureCheck) -> str:
+    fields = {
+        "intact": check.intact,
+        "valid": check.valid,
+        "trusted": check.trusted,
+        "signer": check.signer,
+        "summary": check.summary,
+        "problem": check.problem.value if check.problem else None,
+    }
+    return json.dumps(fields, ensure_ascii=False)
+
+
+def check_from_json(text: str) -> SignatureCheck:
+    """The child's answer; ValueError if it is not one."""
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    problem = data.get("problem")
+    return SignatureCheck(
+        intact=bool(data["intact"]),
+        valid=bool(data["valid"]),
+        trusted=bool(data["trusted"]),
+        signer=str(data["signer"]),
+        summary=str(data["summary"]),
+        problem=LetterProblem(problem) if problem is not None else None,
+    )
+
+
+def _main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "--max-memory":
+        import resource
+
+        limit = int(sys.argv[2])
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    header = sys.stdin.buffer.readline()
+    try:
+        anchors = [a.encode() for a in json.loads(header)["anchors"]]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        print("apm_api.signature: expected a JSON header line with anchors", file=sys.stderr)
+        return 2
+    pdf = sys.stdin.buffer.read()
+    print(check_to_json(validate_signed_pdf(pdf, anchors)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

@@ -30,12 +30,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from apm_api.models import MarkPrinted
-from apm_api.signature import LetterProblem, check_letter, sha256_hex
+from apm_api.signature import LetterProblem, sha256_hex
 from kiosk.backend.errors import BackendError
 from kiosk.crashpoints import crashpoint
 from kiosk.failures import failure_from, failure_from_device
 from kiosk.flow import events as ev
 from kiosk.flow.state import PrintStep
+from kiosk.letter_check import check_letter
 from kiosk.storage.journal import JobState
 
 if TYPE_CHECKING:

@@ -43,10 +43,10 @@ from apm_api.models import (
     RequestStatus,
     SubmitRequest,
 )
-from apm_api.signature import check_letter
 from kiosk.backend.errors import BackendError, BackendRejected, BackendUnreachable
 from kiosk.config import SyncSection
 from kiosk.crashpoints import crashpoint
+from kiosk.letter_check import check_letter
 from kiosk.storage import KioskStorage, OutboxItem, OutboxKind
 from kiosk.storage.journal import report_body_of
 from kiosk.storage.requests import RequestIdConflict
