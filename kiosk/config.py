@@ -326,19 +326,35 @@ def _signature_problems(signature: SignatureSection) -> list[str]:
 
 
 def _certificate_problem(path: Path) -> str | None:
-    """Why `path` is not a usable PEM CA certificate, or None: caught here, at config check,
-    rather than as every letter failing its check later."""
-    from cryptography import x509
+    """Why `path` is not a PEM certificate file, or None: a garbage anchor is caught at
+    config check, not as every letter failing its check later.
+
+    Only the form is checked here (markers, base64, a DER SEQUENCE), with the stdlib: the
+    full parse happens where letters are checked, and `cryptography` would cost the kiosk
+    process some 8 MiB for this alone.
+    """
+    import re
+    import ssl
 
     try:
-        certificates = x509.load_pem_x509_certificates(path.read_bytes())
-        for certificate in certificates:
-            certificate.public_key()
+        text = path.read_text(encoding="ascii")
     except OSError as exc:
         return f"cannot read: {exc.strerror or exc}"
-    except ValueError:
-        return "expected PEM certificate(s), found something else"
-    return None if certificates else "expected PEM certificate(s), found none"
+    except UnicodeDecodeError:
+        return "expected PEM certificate(s), found binary data"
+    blocks = re.findall(
+        r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", text, flags=re.DOTALL
+    )
+    if not blocks:
+        return "expected PEM certificate(s), found none"
+    for block in blocks:
+        try:
+            der = ssl.PEM_cert_to_DER_cert(block)
+        except ValueError:
+            return "expected PEM certificate(s), found something else"
+        if len(der) < 64 or der[0] != 0x30:
+            return "expected PEM certificate(s), found something else"
+    return None
 
 
 def _resolve_paths(parsed: ConfigFile, base: Path) -> ConfigFile:

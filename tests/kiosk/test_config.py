@@ -423,10 +423,14 @@ def test_absolute_trust_anchor_path(tmp_path: Path, registries: Any, root_pem: P
 def test_a_trust_anchor_that_is_not_a_certificate_is_refused_at_check(
     tmp_path: Path, registries: Any
 ) -> None:
-    (tmp_path / "root.pem").write_text("-----BEGIN CERTIFICATE-----\nnot base64!\n")
+    pem = tmp_path / "root.pem"
+    pem.write_text("-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n")
     assert problems_of(write(tmp_path, GOOD), registries) == [
-        f"signature.trust_anchors.0: {tmp_path / 'root.pem'}: "
-        "expected PEM certificate(s), found something else"
+        f"signature.trust_anchors.0: {pem}: expected PEM certificate(s), found something else"
+    ]
+    pem.write_text("a private key, or the wrong file\n")
+    assert problems_of(write(tmp_path, GOOD), registries) == [
+        f"signature.trust_anchors.0: {pem}: expected PEM certificate(s), found none"
     ]
 
 
