@@ -13,7 +13,6 @@ Imports nothing heavy (no pydantic): `apm-kiosk` sets logging up before anything
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import re
 import sys
@@ -140,35 +139,6 @@ def stderr_is_the_journal() -> bool:
     return (stat.st_dev, stat.st_ino) == (device, inode)
 
 
-class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """A rotating log only its owner can read (0600), also after each rotation.
-
-    With no backups, a full file starts over (the standard handler would grow forever).
-    """
-
-    def _open(self) -> Any:
-        fd = os.open(self.baseFilename, _open_flags(self.mode), 0o600)
-        os.fchmod(fd, 0o600)  # a file left by an older version, or made under another umask
-        return os.fdopen(fd, self.mode, encoding=self.encoding, errors=self.errors)
-
-    def doRollover(self) -> None:
-        if self.backupCount > 0:
-            super().doRollover()
-            return
-        if self.stream:
-            self.stream.close()
-        self.mode, saved = "w", self.mode
-        try:
-            self.stream = self._open()
-        finally:
-            self.mode = saved
-
-
-def _open_flags(mode: str) -> int:
-    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
-    return flags | (os.O_APPEND if "a" in mode else os.O_TRUNC)
-
-
 def log_file_path(settings: KioskSettings) -> Path:
     return settings.state_dir / "logs" / LOG_FILE_NAME
 
@@ -259,6 +229,8 @@ def _file_handler(path: Path, max_bytes: int, backups: int, *, own_folder: bool)
     # The kiosk's own logs folder is made private even if it exists; a folder the user
     # named (--log-file) is only created private, never changed.
     _private_folder(path.parent, tighten=own_folder)
+    from kiosk.logfile import PrivateRotatingFileHandler  # logging.handlers: 20 ms at start
+
     handler = PrivateRotatingFileHandler(
         path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
     )

@@ -108,16 +108,17 @@ def demo_runtime_loader(launch: DemoLaunch) -> Callable[[Post], Runtime]:
 
 
 def launch_from(args: argparse.Namespace, steps: list[Step], state_dir: Path) -> DemoLaunch:
+    anchors = tuple(Path(a).absolute() for a in getattr(args, "trust_anchor", None) or ())
+    launch = DemoLaunch(
+        state_dir=state_dir, backend_url=getattr(args, "backend_url", None), trust_anchors=anchors
+    )
+    if not steps:  # the interactive demo: nothing more to load before the attract screen
+        return launch
     from kiosk.demo.script import needs_fault_proxy, plays_the_village_head
 
-    anchors = tuple(Path(a).absolute() for a in getattr(args, "trust_anchor", None) or ())
-    return DemoLaunch(
-        state_dir=state_dir,
-        backend_url=getattr(args, "backend_url", None),
-        trust_anchors=anchors,
-        fault_proxy=needs_fault_proxy(steps),
-        auto_sign=not plays_the_village_head(steps),
-    )
+    launch.fault_proxy = needs_fault_proxy(steps)
+    launch.auto_sign = not plays_the_village_head(steps)
+    return launch
 
 
 def argument_problem(args: argparse.Namespace) -> str | None:
