@@ -38,6 +38,7 @@ from kiosk.heartbeat import HEARTBEAT_S, heartbeat_body
 from kiosk.storage import KioskStorage
 from kiosk.storage.journal import JobState
 from kiosk.storage.outbox import OutboxKind
+from kiosk.timers import Scheduler
 
 if TYPE_CHECKING:
     from kiosk.backend.client import BackendClient
@@ -82,8 +83,7 @@ class KioskRuntime:
         self._backend: BackendClient | None = None
         self._backend_lock = threading.Lock()
         self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="backend")
-        self._timers: set[threading.Timer] = set()
-        self._timers_lock = threading.Lock()
+        self._timers = Scheduler(name="kiosk-timers")
         self._closed = False
         # Which citizen's session is waiting for which queued request (by kiosk reference).
         self._waiting: dict[str, int] = {}
@@ -162,10 +162,7 @@ class KioskRuntime:
     def shutdown(self) -> None:
         """An orderly stop: what is in flight finishes or stays queued on disk."""
         self._closed = True
-        with self._timers_lock:
-            for timer in self._timers:
-                timer.cancel()
-            self._timers.clear()
+        self._timers.close()
         self.printing.stop()
         self.sync.stop(timeout=15.0)
         for device in self.devices.values():
@@ -429,18 +426,8 @@ class KioskRuntime:
         self._after(effect.delay_s, lambda: self._post_unless_closed(effect.event))
 
     def _after(self, delay_s: float, action: Callable[[], None]) -> None:
-        def fire() -> None:
-            with self._timers_lock:
-                self._timers.discard(timer)
-            action()
-
-        timer = threading.Timer(delay_s, fire)
-        timer.daemon = True
-        with self._timers_lock:
-            if self._closed:
-                return
-            self._timers.add(timer)
-        timer.start()
+        if not self._closed:
+            self._timers.call_later(delay_s, action)
 
     def _post_unless_closed(self, event: ev.Event) -> None:
         if not self._closed:

@@ -378,6 +378,9 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA foreign_keys=ON")
     # Deleted rows (personal data leaving the disk) are overwritten, not just unlinked.
     conn.execute("PRAGMA secure_delete=ON")
+    # The database stays small (kilobytes per request); a 256 KiB page cache is plenty and
+    # keeps the kiosk under its memory budget (the default allows 2 MiB).
+    conn.execute("PRAGMA cache_size=-256")
 
 
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
