@@ -13,6 +13,7 @@ import json
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -60,6 +61,7 @@ _ROW_COLUMNS = (
 
 SESSION_MINUTES = 15
 IDLE_CONNECTIONS = 8  # kept open for reuse; more may be open at once under load
+TOKEN_CACHE_S = 30.0
 MAX_PIN_FAILURES = 3
 LOCK_SECONDS = 60
 
@@ -120,6 +122,7 @@ class Store:
     def __init__(self, path: Path, *, demo: bool = False) -> None:
         self.path = path
         self._idle: list[sqlite3.Connection] = []
+        self._tokens: dict[str, tuple[str, float]] = {}  # token -> (kiosk id, when looked up)
         self._idle_lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
         setup = sqlite3.connect(path, timeout=10)
@@ -148,8 +151,20 @@ class Store:
 
     @contextmanager
     def _db(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
-        """One transaction; `write` takes the write lock at once (no upgrade deadlocks)."""
+        """One transaction; `write` takes the write lock at once (no upgrade deadlocks).
+
+        A read runs in autocommit mode: each SELECT sees one consistent snapshot, and
+        a BEGIN/COMMIT pair around it would only cost two more statements per request.
+        """
         db = self._take()
+        if not write:
+            try:
+                yield db
+            except BaseException:
+                self._roll_back(db)
+                raise
+            self._give_back(db)
+            return
         try:
             db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             yield db
@@ -193,9 +208,21 @@ class Store:
     # --- kiosks and residents ---------------------------------------------------------
 
     def kiosk_for_token(self, token: str) -> str | None:
+        """The kiosk a device token belongs to; asked on every request, so remembered for
+        a short while (a revoked token stops working within TOKEN_CACHE_S)."""
+        now = time.monotonic()
+        known = self._tokens.get(token)
+        if known is not None and now - known[1] < TOKEN_CACHE_S:
+            return known[0]
         with self._db(write=False) as db:
             row = db.execute("SELECT id FROM kiosks WHERE token = ?", (token,)).fetchone()
-        return row["id"] if row else None
+        if row is None:
+            self._tokens.pop(token, None)
+            return None
+        if len(self._tokens) > 1000:  # a flood of wrong tokens must not grow it forever
+            self._tokens.clear()
+        self._tokens[token] = (row["id"], now)
+        return str(row["id"])
 
     def resident_by_card(self, card_uid: str) -> Resident | None:
         with self._db(write=False) as db:
