@@ -29,6 +29,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -102,6 +103,7 @@ class ReportSettled:
 SyncEvent = SubmitSettled | SubmitFailedForGood | LinkChanged | LetterReady | ReportSettled
 
 UNSENDABLE = "unsendable"
+IN_FLIGHT = 2  # outbox items sent at once while the link is up
 _UNSENDABLE_REASON = {
     "id": "Data permohonan di kios rusak dan tidak dapat dikirim.",
     "en": "The request's data at the kiosk is damaged and cannot be sent.",
@@ -110,6 +112,12 @@ _UNSENDABLE_REASON = {
 
 class _Unsendable(Exception):
     """An outbox item whose body cannot be turned into a valid call (damaged, or old)."""
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    answer: BaseModel | None = None
+    error: BackendError | _Unsendable | None = None
 
 
 def backoff_delay(attempt: int, settings: SyncSection, rng: random.Random) -> float:
@@ -153,6 +161,7 @@ class SyncWorker:
         self._next_prefetch = 0.0  # due at once
         self._prefetch_queue: list[str] = []  # local ids left in the current round
         self._refused: set[str] = set()  # request ids whose status the backend refused
+        self._alongside: ThreadPoolExecutor | None = None  # sends the item after the head
 
     # --- the runtime's handle -----------------------------------------------------------------
 
@@ -181,10 +190,11 @@ class SyncWorker:
         """
         self._stopping.set()
         self._wakeup.set()
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._alongside is not None:
+            self._alongside.shutdown(wait=False)
+        return self._thread is None or not self._thread.is_alive()
 
     # --- the loop ---------------------------------------------------------------------------------
 
@@ -207,10 +217,16 @@ class SyncWorker:
         """
         now = self._clock()
         force, self._force = self._force, False
-        head = self._storage.outbox.head()
-        if head is not None:
+        heads = self._storage.outbox.heads(IN_FLIGHT)
+        if heads:
+            head = heads[0]
             if force or head.next_attempt_at <= now:
-                self._send(head)
+                # While the link is up, the next due item goes out alongside the head: the
+                # backend works on one while the kiosk prepares or records the other. Items
+                # are independent (a print report exists only once its request is settled)
+                # and their outcomes are recorded in order.
+                more = [i for i in heads[1:] if self._link_up and i.next_attempt_at <= now]
+                self._send_together([head, *more])
                 return 0.0
             return head.next_attempt_at - now
         if not self._link_up:
@@ -230,8 +246,31 @@ class SyncWorker:
     # --- sending ------------------------------------------------------------------------------------
 
     def _send(self, item: OutboxItem) -> None:
+        self._conclude(item, self._attempt(item))
+
+    def _send_together(self, items: list[OutboxItem]) -> None:
+        if len(items) == 1:
+            self._send(items[0])
+            return
+        if self._alongside is None:
+            self._alongside = ThreadPoolExecutor(IN_FLIGHT - 1, thread_name_prefix="kiosk-sync")
+        others = [self._alongside.submit(self._attempt, item) for item in items[1:]]
+        outcomes = [self._attempt(items[0]), *(f.result() for f in others)]
+        for item, outcome in zip(items, outcomes, strict=True):
+            self._conclude(item, outcome)
+
+    def _attempt(self, item: OutboxItem) -> _Outcome:
+        """One call to the backend; its answer or what it raised (concluded in order)."""
         try:
-            answer = self._call(self._backend(), item)
+            return _Outcome(answer=self._call(self._backend(), item))
+        except (BackendError, _Unsendable) as error:
+            return _Outcome(error=error)
+
+    def _conclude(self, item: OutboxItem, outcome: _Outcome) -> None:
+        try:
+            if outcome.error is not None:
+                raise outcome.error
+            answer = outcome.answer
         except _Unsendable as problem:
             log.error("outbox item %d (%s) cannot be sent: %s", item.id, item.kind, problem)
             self._give_up(item, UNSENDABLE, dict(_UNSENDABLE_REASON), str(problem), None)

@@ -111,11 +111,17 @@ class Outbox:
 
     def head(self) -> OutboxItem | None:
         """The oldest pending item, due or not (the next one to send)."""
+        first = self.heads(1)
+        return first[0] if first else None
+
+    def heads(self, count: int) -> list[OutboxItem]:
+        """The `count` oldest pending items, in order, due or not."""
         with self._db.read() as conn:
-            row = conn.execute(
-                f"SELECT {_COLUMNS} FROM outbox WHERE state = 'pending' ORDER BY id LIMIT 1"
-            ).fetchone()
-        return _item(row) if row else None
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM outbox WHERE state = 'pending' ORDER BY id LIMIT ?",
+                (count,),
+            ).fetchall()
+        return [_item(row) for row in rows]
 
     def next_due(self, now: float) -> OutboxItem | None:
         """The oldest pending item if it is due; None if it is not (order is strict)."""

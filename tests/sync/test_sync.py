@@ -395,3 +395,18 @@ def test_a_backend_answer_that_contradicts_the_records_does_not_block_the_outbox
     assert answered.request.id in caplog.text and first.local_id in caplog.text
     assert kiosk.storage.requests.get(second.local_id).request_id is None  # type: ignore[union-attr]
     assert kiosk.storage.requests.get(third.local_id).request_id  # type: ignore[union-attr]
+
+
+def test_two_items_go_out_together_and_are_recorded_in_order(server, make_kiosk) -> None:
+    """While the link is up the item after the head is sent alongside it (the backend
+    works on one while the kiosk records the other); a refusal of one does not touch
+    the other, and events still come in outbox order."""
+    kiosk: Kiosk = make_kiosk(server)
+    refused, refused_item = kiosk.queue(card=SITI_CARD, service="XYZ")
+    good, good_item = kiosk.queue(card=SITI_CARD)
+    kiosk.worker.step()  # one step: both are answered
+    assert kiosk.drained()
+    assert [type(e).__name__ for e in kiosk.events] == ["SubmitFailedForGood", "SubmitSettled"]
+    assert [e.item_id for e in kiosk.events] == [refused_item.id, good_item.id]
+    assert kiosk.storage.requests.get(good.local_id).request_id is not None
+    assert kiosk.storage.requests.get(refused.local_id).status == "failed"
