@@ -11,9 +11,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+from apm_server.app import RunningServer, start_server
 from kiosk.flow import Screen
 from kiosk.flow import events as ev
 from kiosk.runtime import KioskRuntime
@@ -55,6 +58,16 @@ class Host:
         return self.runtime.devices[role].simulator
 
 
+@contextmanager
+def serving(state_dir: Path, **options: Any) -> Iterator[RunningServer]:
+    """The reference server in this process, stopped (connections and all) afterwards."""
+    running = start_server(state_dir, **options)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -64,16 +77,18 @@ def free_port() -> int:
 class ServerProcess:
     """`apm-server serve` in its own process, on a fixed port across restarts."""
 
-    def __init__(self, state_dir: Path, *, auto_sign_delay_s: float | None = 0.0) -> None:
+    def __init__(
+        self, state_dir: Path, *, port: int | None = None, auto_sign_delay_s: float | None = 0.0
+    ) -> None:
         self.state_dir = state_dir
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.auto_sign_delay_s = auto_sign_delay_s
         self.kiosk_token, self.admin_token = "demo-kiosk-token", "demo-admin-token"
         self._process: subprocess.Popen[str] | None = None
 
     @property
-    def ca_pem(self) -> Path:
+    def ca_cert_path(self) -> Path:
         return self.state_dir / "demo-ca" / "ca.pem"
 
     def start(self) -> ServerProcess:
@@ -107,6 +122,13 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+        self._process = None
+
+    def kill(self) -> None:
+        """As a power cut: no goodbye to anyone."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait(timeout=30)
         self._process = None
 
     @property

@@ -58,7 +58,7 @@ class Kiosk:
             sys.executable, "-m", "kiosk.cli", "demo", "--autoplay",
             "--state-dir", str(self.state),
             "--backend-url", self.server.url,
-            "--trust-anchor", str(self.server.ca_pem),
+            "--trust-anchor", str(self.server.ca_cert_path),
             "--script", str(script),
             "--out", str(self.tmp_path / f"out-{self.runs}"),
         ]  # fmt: skip

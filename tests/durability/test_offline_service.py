@@ -38,7 +38,7 @@ token = "{server.kiosk_token}"
 connect_timeout_s = 0.5
 read_timeout_s = 3.0
 [signature]
-trust_anchors = ["{server.ca_pem.as_posix()}"]
+trust_anchors = ["{server.ca_cert_path.as_posix()}"]
 [sync]
 retry_min_s = 0.1
 retry_max_s = 0.5
@@ -122,7 +122,7 @@ def test_submit_offline_then_sync_prefetch_and_pickup_offline(host: Host, server
     host.send(ev.PrintReady(request_id))
     host.on(Screen.DONE, timeout_s=30)
     [letter] = host.simulator("document_printer").printed()
-    assert validate_signed_pdf(letter.data, server.ca_pem.read_bytes()).ok
+    assert validate_signed_pdf(letter.data, server.ca_cert_path.read_bytes()).ok
 
     # --- and the backend learns it was printed when it is back --------------------------
     server.start()

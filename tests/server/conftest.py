@@ -4,10 +4,8 @@ check of answers against the committed OpenAPI document."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,8 @@ import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from apm_server.app import RunningServer, start_server
+from apm_server.app import RunningServer
+from tests.harness import serving
 
 API = "/api/v1"
 OPENAPI = Path(__file__).resolve().parents[2] / "api" / "openapi.yaml"
@@ -31,29 +30,6 @@ BUDI_NIK = "3523011203850002"
 BUDI_PIN = "654321"
 SKD_ADDRESS = "Dusun Krajan RT 002 RW 001"
 WAHYU_NIK = "3523012511000003"  # the demo resident without a card
-
-
-def stop(running: RunningServer) -> None:
-    """`running.stop()`, without waiting out the serve loop's half-second poll.
-
-    The loop only sees the shutdown request when it wakes up; a bare connection wakes it.
-    """
-    stopper = threading.Thread(target=running.stop)
-    stopper.start()
-    host, port = running.url.removeprefix("http://").split(":")
-    while stopper.is_alive():
-        with suppress(OSError):
-            socket.create_connection((host, int(port)), timeout=0.2).close()
-        stopper.join(0.02)
-
-
-@contextmanager
-def serving(state_dir: Path, **options: Any) -> Iterator[RunningServer]:
-    running = start_server(state_dir, **options)
-    try:
-        yield running
-    finally:
-        stop(running)
 
 
 @pytest.fixture

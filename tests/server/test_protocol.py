@@ -397,3 +397,21 @@ def test_logs_never_hold_a_full_nik_or_card_uid(tmp_path: Path, caplog: pytest.L
     assert "identified 3523" in caplog.text  # the log does say who, masked
     for secret in (SITI_NIK, SITI_CARD, "DEADBEEF0042", SITI_PIN):
         assert secret not in caplog.text, secret
+
+
+def test_a_stopped_server_also_ends_its_kept_alive_connections(tmp_path: Path):
+    """After stop() the server is gone for every client, as after an outage: a connection
+    kept alive from before gets no more answers (it used to be served for another minute)."""
+    with serving(tmp_path / "gone") as running:
+        host, port = running.url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=5)
+        headers = {"Authorization": f"Bearer {running.kiosk_token}"}
+        connection.request("GET", "/api/v1/kiosk/config", headers=headers)
+        assert connection.getresponse().read()
+        started = time.monotonic()
+        running.stop()
+        assert time.monotonic() - started < 3
+        with pytest.raises((ConnectionError, http.client.HTTPException, OSError)):
+            connection.request("GET", "/api/v1/kiosk/config", headers=headers)
+            connection.getresponse().read()
+        connection.close()

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import socket
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,12 +11,13 @@ from typing import Any
 import pytest
 
 from apm_api.models import ApplicantByCard, ApplicantByNik, IdentifyByCard, SubmitRequest
-from apm_server.app import RunningServer, start_server
+from apm_server.app import RunningServer
 from kiosk.backend.client import BackendClient
 from kiosk.config import SyncSection
 from kiosk.pickup import new_pickup_code
 from kiosk.storage import KioskStorage, LocalRequest, OutboxItem
 from kiosk.sync import SyncWorker
+from tests.harness import ServerProcess, serving
 
 SITI_CARD = "04A3B2C1D0E1F2"
 SITI_NIK = "3523014708900001"
@@ -35,78 +28,12 @@ SKD_NAME = {"id": "Surat Keterangan Domisili"}
 FAST = SyncSection(retry_min_s=0.05, retry_max_s=0.2, down_after_failures=2, prefetch_every_s=0.2)
 
 
-def stop_server(running: RunningServer) -> None:
-    """`running.stop()`, without waiting out the serve loop's poll (a connection wakes it)."""
-    stopper = threading.Thread(target=running.stop)
-    stopper.start()
-    host, port = running.url.removeprefix("http://").split(":")
-    while stopper.is_alive():
-        with suppress(OSError):
-            socket.create_connection((host, int(port)), timeout=0.2).close()
-        stopper.join(0.02)
-
-
-@contextmanager
-def serving(state_dir: Path, **options: Any) -> Iterator[RunningServer]:
-    running = start_server(state_dir, **options)
-    try:
-        yield running
-    finally:
-        stop_server(running)
-
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-class ServerProcess:
-    """`apm-server serve` in its own process: stopping it closes every connection, as a
-    real outage does (an in-process server's kept-alive connections outlive its stop)."""
-
-    def __init__(self, state_dir: Path, port: int = 0, auto_sign_delay_s: float | None = None):
-        command = [
-            sys.executable,
-            "-m",
-            "apm_server.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--state-dir",
-            str(state_dir),
-        ]
-        if auto_sign_delay_s is not None:
-            command += ["--auto-sign-delay", str(auto_sign_delay_s)]
-        self.state_dir = state_dir
-        self.process = subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        found = re.search(r"listening on (http://[0-9.]+:([0-9]+))", line)
-        if found is None:
-            self.process.kill()
-            raise RuntimeError(f"apm-server did not start: {line!r}")
-        self.url, self.port = found.group(1), int(found.group(2))
-        self.kiosk_token = "demo-kiosk-token"
-        self.ca_cert_path = state_dir / "demo-ca" / "ca.pem"
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-
-
 @pytest.fixture
 def server_processes() -> Iterator[Callable[..., ServerProcess]]:
     started: list[ServerProcess] = []
 
     def start(state_dir: Path, **options: Any) -> ServerProcess:
-        running = ServerProcess(state_dir, **options)
+        running = ServerProcess(state_dir, **{"auto_sign_delay_s": None, **options}).start()
         started.append(running)
         return running
 

@@ -20,7 +20,8 @@ from apm_api.models import MarkPrinted
 from apm_server.app import RunningServer
 from kiosk.crashpoints import ENV
 from kiosk.sync import LetterReady, ReportSettled, SubmitSettled
-from tests.sync.conftest import REPO, SITI_CARD, Kiosk, wait_for
+from tests.harness import REPO
+from tests.sync.conftest import SITI_CARD, Kiosk, wait_for
 
 
 def run_kiosk_until_killed(state_dir: Path, running: RunningServer, crash_at: str) -> None:

@@ -27,7 +27,6 @@ from tests.sync.conftest import (
     Kiosk,
     port_of,
     serving,
-    stop_server,
     wait_for,
 )
 
@@ -218,7 +217,7 @@ def test_wake_sends_at_once_when_the_link_is_back(tmp_path: Path, make_kiosk) ->
     server_state = tmp_path / "server"
     running = start_server(server_state, auto_sign_delay_s=None)
     port = port_of(running)
-    stop_server(running)
+    running.stop()
     slow = SyncSection(retry_min_s=60, retry_max_s=600, down_after_failures=1)
     kiosk: Kiosk = make_kiosk(running, settings=slow)
     local, _ = kiosk.queue(card=SITI_CARD)
@@ -234,7 +233,7 @@ def test_wake_sends_at_once_when_the_link_is_back(tmp_path: Path, make_kiosk) ->
 
 def test_stop_is_prompt_and_loses_nothing(tmp_path: Path, make_kiosk) -> None:
     running = start_server(tmp_path / "server", auto_sign_delay_s=None)
-    stop_server(running)
+    running.stop()
     kiosk: Kiosk = make_kiosk(running)
     kiosk.queue(card=SITI_CARD)
     kiosk.worker.start()
@@ -284,7 +283,7 @@ def test_a_letter_failing_its_check_is_not_kept(
     signing_server, make_kiosk, tmp_path: Path, caplog
 ) -> None:
     other = start_server(tmp_path / "other-village", auto_sign_delay_s=None)
-    stop_server(other)
+    other.stop()
     foreign_ca = other.ca_cert_path.read_bytes()  # a real CA, just not this backend's
     kiosk: Kiosk = make_kiosk(signing_server, anchors=[foreign_ca])
     local, _ = kiosk.queue(card=SITI_CARD)
