@@ -5,6 +5,9 @@ Shared by the runtime and the print service; no library exceptions travel furthe
 
 from __future__ import annotations
 
+from typing import Any
+
+from apm_api.models import ErrorCode, Text
 from drivers.model import DeviceError, ErrorKind
 from kiosk.backend.errors import (
     BackendError,
@@ -45,3 +48,13 @@ def failure_from_device(error: BaseException) -> ev.Failure:
         detail = error.message or _DEVICE_PROBLEMS.get(error.kind, error.kind.value)
         return ev.Failure(ev.FailureKind.DEVICE, detail=detail)
     return ev.Failure(ev.FailureKind.DEVICE, detail=f"{type(error).__name__}: {error}")
+
+
+def failure_from_dead_letter(code: str, reason: dict[str, Any] | None) -> ev.Failure:
+    """A queued submission the backend refused for good, as the flow sees it."""
+    try:
+        known: ErrorCode | None = ErrorCode(code)
+    except ValueError:  # e.g. "unsendable": the kiosk's own data was damaged
+        known = None
+    message = Text.model_validate(reason) if reason else None
+    return ev.Failure(ev.FailureKind.REJECTED, code=known, message=message, detail=code)

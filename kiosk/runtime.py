@@ -26,10 +26,8 @@ from apm_api.models import ApplicantByCard, ApplicantByNik, Catalogue, KioskConf
 from drivers.device import Device, Job
 from drivers.model import DataReceived, DeviceEvent, StatusChanged
 from kiosk import crashpoints, pickup
-from kiosk.backend.errors import (
-    BackendError,
-)
-from kiosk.failures import failure_from, failure_from_device
+from kiosk.backend.errors import BackendError
+from kiosk.failures import failure_from, failure_from_dead_letter, failure_from_device
 from kiosk.flow import Flow, Screen, view_model
 from kiosk.flow import effects as fx
 from kiosk.flow import events as ev
@@ -451,7 +449,9 @@ class KioskRuntime:
         elif isinstance(event, sync.SubmitFailedForGood):
             session_no = self._waiter(event.local_id)
             if session_no is not None:
-                self._post_unless_closed(ev.SubmitFailed(session_no, rejected(event)))
+                self._post_unless_closed(
+                    ev.SubmitFailed(session_no, failure_from_dead_letter(event.code, event.reason))
+                )
 
     def _waiter(self, local_id: str | None) -> int | None:
         with self._waiting_lock:
@@ -505,23 +505,6 @@ class KioskRuntime:
                 self._in_background(lambda: log.info("print journal: %s", self.printing.resume()))
 
         return done
-
-
-def rejected(event: Any) -> ev.Failure:
-    """A dead-lettered submission as the flow sees it: the backend said no, and why."""
-    from apm_api.models import ErrorCode
-
-    try:
-        code: ErrorCode | None = ErrorCode(event.code)
-    except ValueError:
-        code = None
-    message = Text.model_validate(event.reason) if event.reason else None
-    field_errors = {
-        k: Text.model_validate(v) for k, v in (getattr(event, "field_errors", None) or {}).items()
-    }
-    return ev.Failure(
-        ev.FailureKind.REJECTED, code=code, message=message, field_errors=field_errors
-    )
 
 
 # --- translation between layers ------------------------------------------------------------
