@@ -189,6 +189,10 @@ class Store:
                 return self._idle.pop()
         db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
         db.row_factory = sqlite3.Row
+        # Up to IDLE_CONNECTIONS stay open, each with its own page cache; letters are
+        # stored in the database, so 2 MiB each (the default) would add up in the demo,
+        # which runs this server inside the kiosk's process.
+        db.execute("PRAGMA cache_size=-512")
         return db
 
     def _give_back(self, db: sqlite3.Connection) -> None:

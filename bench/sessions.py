@@ -1,12 +1,14 @@
 """Memory over many citizen sessions: does the kiosk grow?
 
 Runs N complete sessions (tap card -> service -> form -> submit -> signed at once ->
-A4 + receipt printed -> rating -> attract) through the real runtime, simulated devices
-and the embedded reference backend, without Qt. Prints resident memory after warm-up and
-at the end, and the time per session. The simulators' print archives are emptied between
-sessions (they are test instruments, not part of a kiosk's steady state).
+A4 + receipt printed -> rating -> attract) through the real runtime and simulated devices,
+without Qt, against a reference backend in its own process (so the figures are the
+kiosk's own; `--embedded` runs it in the kiosk's process, as the demo does). Prints
+resident memory after warm-up and along the way, and the time per session. The
+simulators' print archives are emptied between sessions (they are test instruments, not
+part of a kiosk's steady state).
 
-    .venv/bin/python bench/sessions.py [--sessions 1000]
+    .venv/bin/python bench/sessions.py [--sessions 1000] [--embedded]
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ import argparse
 import contextlib
 import gc
 import queue
+import socket
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from kiosk.config import KioskSettings, load_config_text
@@ -29,15 +34,22 @@ from kiosk.runtime import KioskRuntime
 SITI_UID = "04A3B2C1D0E1F2"
 
 
-def bench_settings(state: Path) -> KioskSettings:
-    """The demo's devices and embedded backend, minus the simulated A4 page delay."""
+def bench_settings(state: Path, server: tuple[str, Path] | None) -> KioskSettings:
+    """The demo's devices and backend, minus the simulated A4 page delay."""
+    if server is None:
+        backend = "embedded = true\nembedded_auto_sign_s = 0"
+    else:
+        url, anchor = server
+        backend = (
+            f'url = "{url}"\ntoken = "demo-kiosk-token"\n'
+            f'[signature]\ntrust_anchors = ["{anchor.as_posix()}"]'
+        )
     text = f"""
 [kiosk]
 state_dir = "{state.as_posix()}"
 fullscreen = false
 [backend]
-embedded = true
-embedded_auto_sign_s = 0
+{backend}
 [devices.receipt_printer]
 type = "escpos"
 transport = {{ type = "simulated" }}
@@ -48,6 +60,27 @@ print_delay_s = 0
 type = "simulated"
 """
     return load_config_text(text, source="<bench>", base_dir=state)
+
+
+@contextlib.contextmanager
+def server_process(state: Path) -> Iterator[tuple[str, Path]]:
+    """`apm-server serve` signing at once; its URL and CA certificate."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = state / "server"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "apm_server.cli", "serve", "--port", str(port),
+         "--state-dir", str(folder), "--auto-sign-delay", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        server.stdout.readline()  # "listening on ..."
+        yield f"http://127.0.0.1:{port}", folder / "demo-ca" / "ca.pem"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def rss_mib() -> float:
@@ -87,9 +120,11 @@ class Driver:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=1000)
+    parser.add_argument("--embedded", action="store_true", help="the backend in this process")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as state:
-        settings = bench_settings(Path(state))
+    with tempfile.TemporaryDirectory() as state, contextlib.ExitStack() as stack:
+        server = None if args.embedded else stack.enter_context(server_process(Path(state)))
+        settings = bench_settings(Path(state) / "kiosk", server)
         inbox: queue.Queue = queue.Queue()
         runtime = KioskRuntime(settings, inbox.put, **runtime_options(settings))
         runtime.start()
@@ -112,7 +147,8 @@ def main() -> int:
         gc.collect()
         at_end = rss_mib()
         runtime.shutdown()
-    print(f"{args.sessions} sessions after {warmup} warm-up sessions (runtime + embedded server):")
+    where = "in this process" if args.embedded else "in its own process"
+    print(f"{args.sessions} sessions after {warmup} warm-up sessions (backend {where}):")
     print("  (the trend above tells a leak, which keeps climbing, from caches filling up)")
     print(
         f"  RSS after warm-up {after_warmup:.1f} MiB, at end {at_end:.1f} MiB, "
