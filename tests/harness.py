@@ -23,6 +23,18 @@ from kiosk.runtime import KioskRuntime
 
 REPO = Path(__file__).resolve().parents[1]
 
+# The devices of a kiosk under test: all simulated, the A4 printer without page delay.
+SIMULATED_DEVICES = """
+[devices.receipt_printer]
+type = "escpos"
+transport = { type = "simulated" }
+[devices.document_printer]
+type = "simulated"
+print_delay_s = 0.0
+[devices.card_reader]
+type = "simulated"
+"""
+
 
 class Host:
     """Plays the GUI thread: delivers posted events to dispatch, one at a time."""

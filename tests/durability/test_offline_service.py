@@ -22,7 +22,7 @@ from kiosk.flow import Screen
 from kiosk.flow import events as ev
 from kiosk.runtime import KioskRuntime
 from printer.escpos_text import decode_escpos
-from tests.harness import Host, ServerProcess
+from tests.harness import SIMULATED_DEVICES, Host, ServerProcess
 
 SITI_UID = "04A3B2C1D0E1F2"
 
@@ -46,15 +46,7 @@ down_after_failures = 2
 prefetch_every_s = 0.3
 [timeouts]
 submit_s = 5.0
-[devices.receipt_printer]
-type = "escpos"
-transport = {{ type = "simulated" }}
-[devices.document_printer]
-type = "simulated"
-print_delay_s = 0.0
-[devices.card_reader]
-type = "simulated"
-"""
+{SIMULATED_DEVICES}"""
     return load_config_text(text, source="<test config>", base_dir=tmp_path)
 
 

@@ -27,7 +27,7 @@ from kiosk.flow import effects as fx
 from kiosk.flow import events as ev
 from kiosk.runtime import KioskRuntime
 from printer.escpos_text import decode_escpos
-from tests.harness import Host
+from tests.harness import SIMULATED_DEVICES, Host
 
 SITI_UID = "04A3B2C1D0E1F2"
 
@@ -61,15 +61,7 @@ connect_timeout_s = 1.0
 read_timeout_s = 2.0
 [signature]
 trust_anchors = ["{trust_anchor(tmp_path).as_posix()}"]
-[devices.receipt_printer]
-type = "escpos"
-transport = {{ type = "simulated" }}
-[devices.document_printer]
-type = "simulated"
-print_delay_s = 0.0
-[devices.card_reader]
-type = "simulated"
-"""
+{SIMULATED_DEVICES}"""
     return load_config_text(text, source="<test config>", base_dir=tmp_path)
 
 
