@@ -11,7 +11,7 @@ import pytest
 from apm_server.app import RunningServer
 from kiosk.backend.client import BackendClient
 from kiosk.demo.faulty_backend import FaultyBackend
-from tests.server.conftest import serving
+from tests.harness import serving
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from apm_api.signature import validate_signed_pdf
-from tests.server.conftest import SITI_CARD, serving
+from tests.harness import serving
+from tests.server.conftest import SITI_CARD
 
 pytestmark = [pytest.mark.qt, pytest.mark.slow]
 

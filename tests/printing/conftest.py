@@ -24,7 +24,7 @@ from kiosk.printing import PrintService
 from kiosk.storage import KioskStorage
 from printer.sim_document import SimulatedDocumentPrinter, build_test_page
 from tests.devices.helpers import document_settings
-from tests.server.conftest import SITI_CARD, SKD_ADDRESS, stop
+from tests.server.conftest import SITI_CARD, SKD_ADDRESS
 
 OWNER = "kiosk"
 WAIT_S = 10.0
@@ -211,7 +211,7 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]
     try:
         yield running
     finally:
-        stop(running)
+        running.stop()
 
 
 @pytest.fixture
