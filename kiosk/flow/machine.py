@@ -450,12 +450,14 @@ class Flow:
     def _on_print_ready(self, s: FlowState, e: ev.PrintReady) -> Step:
         if s.screen not in (Screen.SERVICES, Screen.REQUESTS):
             return s, []
-        request = next((r for r in s.ready_requests if r.id == e.request_id), None)
-        if request is not None:
-            return self._fetch(replace(s, request=request), request)
+        # This kiosk's own record first: it knows whether the letter was printed here
+        # already (the backend may not have heard yet), so a second copy is a reprint.
         mine = next(
             (r for r in s.my_requests if r.request_id == e.request_id and r.printable), None
         )
+        request = next((r for r in s.ready_requests if r.id == e.request_id), None)
+        if request is not None and (mine is None or not mine.reprint):
+            return self._fetch(replace(s, request=request), request)
         if mine is None or mine.request_id is None or mine.sha256 is None:
             return s, []
         job = PrintLetter(

@@ -75,12 +75,13 @@ def view_model(state: FlowState, *, lang: str = "id", idle_left: float | None = 
 def _ready(s: FlowState, lang: str) -> list[dict[str, Any]]:
     """Letters the citizen can print now: the backend's list, and this kiosk's own records
     (prefetched letters print while the link is down)."""
+    printed_here = {m.request_id for m in s.my_requests if m.reprint}
     rows = [
         {
             "id": r.id,
             "service": say(r.service_name, lang),
             "trackingCode": r.tracking_code,
-            "reprint": False,
+            "reprint": r.id in printed_here,  # printed here; the backend has not heard yet
         }
         for r in s.ready_requests
     ]

@@ -244,3 +244,16 @@ def test_the_citizen_is_forgotten_at_the_end_including_applicant_and_codes(drive
     driver.send(ev.Finish())
     s = driver.state
     assert (s.applicant, s.pickup_code, s.kiosk_reference, s.my_requests) == (None, None, None, ())
+
+
+def test_a_letter_printed_here_but_not_yet_reported_is_offered_as_a_reprint(driver: Driver):
+    """The backend still lists it as ready (the report is queued): this kiosk's record
+    knows better, so the tile says reprint and pressing it asks for a counted reprint."""
+    driver.identified()
+    ready = letter_request(RequestStatus.READY)
+    driver.send(ev.MyRequestsLoaded(driver.state.session_no, (ready,)))
+    driver.send(ev.MyRequestsFound(driver.state.session_no, (mine(reprint=True),)))
+    [tile] = view_model(driver.state)["readyRequests"]
+    assert (tile["id"], tile["reprint"]) == ("req-1", True)
+    [job] = of_type(driver.send(ev.PrintReady("req-1")), fx.PrintLetter)
+    assert job.reprint
