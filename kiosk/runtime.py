@@ -81,6 +81,9 @@ class KioskRuntime:
         self._backend: BackendClient | None = None
         self._backend_lock = threading.Lock()
         self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="backend")
+        # Work on the kiosk's own disk (queueing a request, pickup lookups, ratings, the
+        # retention sweep) never waits behind a backend call that may take its full timeout.
+        self._local = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storage")
         self._timers = Scheduler(name="kiosk-timers")
         self._closed = False
         # Which citizen's session is waiting for which queued request (by kiosk reference).
@@ -166,6 +169,7 @@ class KioskRuntime:
         for device in self.devices.values():
             device.close()
         self._workers.shutdown(wait=True, cancel_futures=True)
+        self._local.shutdown(wait=True)  # a confirmed request being queued is finished
         with self._backend_lock:
             if self._backend is not None:
                 self._backend.close()
@@ -190,7 +194,7 @@ class KioskRuntime:
                 log.exception("background work failed")
 
         if not self._closed:
-            self._workers.submit(guarded)
+            self._local.submit(guarded)
 
     def _backend_call(
         self,
@@ -350,15 +354,20 @@ class KioskRuntime:
 
     def _queue_submission(self, effect: fx.Submit) -> tuple[str, str]:
         reference, code = pickup.new_kiosk_reference(), pickup.new_pickup_code()
-        with self._waiting_lock:
+        with self._waiting_lock:  # before queueing: the answer may come back at once
             self._waiting[reference] = effect.session_no
-        local, item = self.storage.queue_submit(
-            effect.body.model_copy(update={"kiosk_reference": reference}),
-            session_token=effect.session_token,
-            service_name=self._service_name(effect.body.service_code),
-            pickup_code=code,
-            key=effect.idempotency_key,
-        )
+        try:
+            local, item = self.storage.queue_submit(
+                effect.body.model_copy(update={"kiosk_reference": reference}),
+                session_token=effect.session_token,
+                service_name=self._service_name(effect.body.service_code),
+                pickup_code=code,
+                key=effect.idempotency_key,
+            )
+        except BaseException:
+            with self._waiting_lock:
+                self._waiting.pop(reference, None)
+            raise
         log.info("request %s queued (outbox item %d)", local.local_id, item.id)
         return local.local_id, code
 

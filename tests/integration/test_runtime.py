@@ -253,3 +253,26 @@ def test_a_failing_effect_does_not_cancel_the_ones_after_it(tmp_path: Path, make
     host.simulator("card_reader").tap(SITI_UID)
     host.on(Screen.SERVICES, timeout_s=10)
     assert host.runtime.view()["identityNote"]  # went on without the backend's answer
+
+
+def test_pickup_lookups_do_not_wait_behind_a_slow_backend(tmp_path: Path, make_host, server):
+    """The kiosk's own records answer at once even while every backend worker hangs on a
+    backend that takes its full timeout (a village link that is slow, not down)."""
+    from kiosk.runtime import url_backend_factory
+
+    settings = settings_for(tmp_path, server.url)
+    make_client = url_backend_factory(settings)
+
+    def slow_backend():
+        time.sleep(3.0)  # a connection that takes its time to come up
+        return make_client()
+
+    host = make_host(settings, backend_factory=slow_backend)
+    host.send(ev.RetryLoad())  # both backend workers are now busy for seconds
+    host.send(ev.RetryLoad())
+    host.send(ev.OpenPickup())
+    started = time.monotonic()
+    host.send(ev.SubmitPickupCode("1234-5678-9012"))
+    host.pump_until(lambda: host.state.pickup_error is not None, timeout_s=10)
+    assert time.monotonic() - started < 1.5
+    assert "tidak ditemukan" in host.runtime.view()["pickupError"]
