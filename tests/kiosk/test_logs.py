@@ -20,6 +20,7 @@ import pytest
 from kiosk import logs
 from kiosk.config import LoggingSection, load_config_text
 from kiosk.logs import configure_logging, redact, reset_logging
+from tests.kiosk.test_config import DEVICES
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -31,15 +32,6 @@ NAME = "Siti Rahayu"
 NIK_MASKED = "3523••••••••0001"
 UID_MASKED = "UID…F2"
 
-DEVICES = """
-[devices.receipt_printer]
-type = "escpos"
-transport = { type = "simulated" }
-[devices.document_printer]
-type = "simulated"
-[devices.card_reader]
-type = "simulated"
-"""
 
 
 @pytest.fixture(autouse=True)
