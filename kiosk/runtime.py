@@ -22,7 +22,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from apm_api.models import ApplicantByCard, ApplicantByNik, Catalogue, KioskConfig, Rating, Text
+from apm_api.models import (
+    ApplicantByCard,
+    ApplicantByNik,
+    Catalogue,
+    KioskConfig,
+    LetterRequest,
+    Rating,
+    Text,
+)
 from drivers.device import Device, Job
 from drivers.model import DataReceived, DeviceEvent, StatusChanged
 from kiosk import crashpoints, pickup
@@ -35,7 +43,7 @@ from kiosk.flow.state import Deadlines
 from kiosk.heartbeat import HEARTBEAT_S, heartbeat_body
 from kiosk.storage import KioskStorage
 from kiosk.storage.journal import JobState
-from kiosk.storage.outbox import OutboxKind
+from kiosk.storage.outbox import OutboxItem, OutboxKind
 from kiosk.timers import Scheduler
 
 if TYPE_CHECKING:
@@ -353,7 +361,18 @@ class KioskRuntime:
         self._in_background(work)
 
     def _queue_submission(self, effect: fx.Submit) -> tuple[str, str]:
-        reference, code = pickup.new_kiosk_reference(), pickup.new_pickup_code()
+        code = pickup.new_pickup_code()
+        queued = self.storage.outbox.find(effect.idempotency_key)
+        # "Try again" after a save that was only slow: the draft is queued already. Its
+        # first pickup code never reached a receipt, so it gets a new one.
+        if (
+            queued is not None
+            and queued.local_id is not None
+            and self.storage.requests.reissue_pickup_code(queued.local_id, code)
+        ):
+            self._answer_if_settled(effect.session_no, queued)
+            return queued.local_id, code
+        reference = pickup.new_kiosk_reference()
         with self._waiting_lock:  # before queueing: the answer may come back at once
             self._waiting[reference] = effect.session_no
         try:
@@ -370,6 +389,15 @@ class KioskRuntime:
             raise
         log.info("request %s queued (outbox item %d)", local.local_id, item.id)
         return local.local_id, code
+
+    def _answer_if_settled(self, session_no: int, queued: OutboxItem) -> None:
+        """Wait for the backend's answer to an already queued request, or pass it on now."""
+        if queued.state == "done" and queued.result is not None:
+            request = LetterRequest.model_validate(queued.result)
+            self._after(0.0, lambda: self._post_unless_closed(ev.Submitted(session_no, request)))
+        elif queued.local_id is not None:
+            with self._waiting_lock:
+                self._waiting[queued.local_id] = session_no
 
     def _service_name(self, code: str) -> dict[str, str | None]:
         catalogue = self.flow.state.catalogue  # immutable snapshot; the name only

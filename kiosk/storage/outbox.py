@@ -114,6 +114,12 @@ class Outbox:
         first = self.heads(1)
         return first[0] if first else None
 
+    def find(self, key: str) -> OutboxItem | None:
+        """The item queued with this idempotency key, in whatever state."""
+        with self._db.read() as conn:
+            row = conn.execute(f"SELECT {_COLUMNS} FROM outbox WHERE key = ?", (key,)).fetchone()
+        return _item(row) if row else None
+
     def heads(self, count: int) -> list[OutboxItem]:
         """The `count` oldest pending items, in order, due or not."""
         with self._db.read() as conn:

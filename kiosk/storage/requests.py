@@ -184,6 +184,19 @@ class LocalRequests:
             )
             return self._row(conn, "local_id = ? OR request_id = ?", *(local_id_or_request_id,) * 2)
 
+    def reissue_pickup_code(self, local_id: str, pickup_code: str) -> bool:
+        """Give a request a new pickup code (the old one was never printed); False if the
+        request is not known here. Only its hash is stored, like the first one's."""
+        if parse_pickup_code(pickup_code) != pickup_code:
+            raise ValueError(f"pickup_code must be {CODE_DIGITS} digits")
+        hashed = self._hash("pickup", pickup_code)
+        with self._db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE local_requests SET pickup_hash = ?, updated_at = ? WHERE local_id = ?",
+                (hashed, self._clock(), local_id),
+            )
+        return cursor.rowcount == 1
+
     def forget(self, local_id: str, *, tx: sqlite3.Connection | None = None) -> bool:
         """Remove the row: its hashes, status and reason leave the disk."""
         with self._db.transaction(tx) as conn:

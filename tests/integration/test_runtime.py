@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from apm_api.models import IdentifyByCard
 from apm_api.signature import validate_signed_pdf
 from apm_server.app import start_server
 from kiosk.backend.client import BackendClient
@@ -276,3 +277,39 @@ def test_pickup_lookups_do_not_wait_behind_a_slow_backend(tmp_path: Path, make_h
     host.pump_until(lambda: host.state.pickup_error is not None, timeout_s=10)
     assert time.monotonic() - started < 1.5
     assert "tidak ditemukan" in host.runtime.view()["pickupError"]
+
+
+def test_try_again_after_a_slow_save_queues_the_draft_once(tmp_path: Path, make_host, server):
+    """The disk was slow: the submit deadline offered "try again" while the first save
+    was still finishing. Trying again must not queue a second request, and the citizen
+    gets a receipt with a pickup code that finds the one request."""
+    host = make_host(settings_for(tmp_path, server.url, extra="[timeouts]\nsubmit_s = 0.5\n"))
+    storage = host.runtime.storage
+    first_save = threading.Event()
+    queue_submit = storage.queue_submit
+
+    def slow_once(*args, **kwargs):
+        if not first_save.is_set():
+            first_save.set()
+            time.sleep(1.5)  # longer than the submit deadline
+        return queue_submit(*args, **kwargs)
+
+    storage.queue_submit = slow_once  # type: ignore[method-assign]
+    walk_to_confirm(host)
+    host.send(ev.Confirm())
+    host.on(Screen.NOTICE)
+    assert host.runtime.view()["notice"]["canRetry"]
+    # Meanwhile the first save finishes and is even sent; the screen keeps its notice
+    # (its events reach a flow that no longer waits for them, as on a real kiosk).
+    host.pump_until(lambda: storage.outbox.counts().get("done", 0) == 1)
+    assert host.state.screen is Screen.NOTICE
+    host.send(ev.AnswerNotice(ev.NoticeChoice.RETRY))
+    host.on(Screen.WAITING)
+    assert len(storage.outbox.heads(10)) + storage.outbox.counts()["done"] == 1
+    code = host.state.pickup_code
+    assert code is not None
+    found = storage.requests.by_pickup_code(code)
+    assert found is not None and found.request_id == host.state.request.id
+    client = BackendClient(server.url, server.kiosk_token)
+    session = client.identify(IdentifyByCard(card_uid=SITI_UID))
+    assert len(client.my_requests(session.session_token).requests) == 1
