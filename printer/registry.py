@@ -10,3 +10,4 @@ RECEIPT_PRINTERS.register("escpos", "printer.escpos_printer:EscposPrinter")
 
 DOCUMENT_PRINTERS: Registry[DocumentPrinter] = Registry("document printer", DocumentPrinter)
 DOCUMENT_PRINTERS.register("simulated", "printer.sim_document:SimulatedDocumentPrinter")
+DOCUMENT_PRINTERS.register("cups", "printer.cups_document:CupsDocumentPrinter")

@@ -14,6 +14,8 @@ TRANSPORTS: Registry[Transport] = Registry("transport", Transport)
 TRANSPORTS.register("simulated", "drivers.transports.simulated:SimulatedTransport")
 TRANSPORTS.register("tcp", "drivers.transports.tcp:TcpTransport")
 TRANSPORTS.register("serial", "drivers.transports.serial:SerialTransport")
+TRANSPORTS.register("usb", "drivers.transports.usb:UsbTransport")
+TRANSPORTS.register("cups", "drivers.transports.cups_raw:CupsRawTransport")
 
 
 def make_transport(settings: TransportSettings) -> Transport:
