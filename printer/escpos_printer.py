@@ -7,18 +7,30 @@
 
 Status comes from the real-time requests DLE EOT 1 (printer), 2 (offline cause) and 4
 (paper sensor), plus 3 (error cause) when 2 reports an error; printers answer them at
-any time, even mid-job. A printer that does not answer within `status_timeout_s` is
-still used: paper and cover are then "unknown" and availability is what the link says
-(connected: online). A print job checks the status, writes the receipt, and checks
-again, so paper that ran out during the job is reported rather than silently lost.
+any time, even mid-job. A printer that never answers (many clones) is still used: its
+paper and cover are "not supported", never "ok"; one that answered before and stops
+answering has them "unknown".
 
-`open` succeeds without the printer (status: no-device); the driver reconnects at the
-next status read or job, so a printer switched on after the kiosk is found by itself.
+A job is held, not failed, while a person can fix what stops it (paper out, cover open,
+printer off or unplugged), for up to `hold_timeout_s`: the status is checked every
+`hold_check_s` and the receipt is sent once the printer is ready. Until its bytes are
+sent, a held job can be cancelled (`cancel(job_id)`: the citizen left, and a receipt
+with their pickup code must not come out for the next person). If the paper runs out
+or the cover opens during the job, the printer keeps the rest of the receipt in its
+buffer and finishes it when fixed, so the driver waits for that and never sends the
+receipt again: exactly one copy.
+
+`open` succeeds without the printer (status: no-device); the driver reconnects at
+status reads and jobs, with a growing pause between tries (up to `reconnect_max_s`), so
+a printer switched on after the kiosk is found by itself.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -49,7 +61,7 @@ from printer.base import (
     refuse_unless_usable,
     stopped_while_printing,
 )
-from printer.escpos_render import ReceiptLayout, render_receipt
+from printer.escpos_render import ReceiptLayout, render_blocks, render_receipt
 from printer.receipt import Receipt
 
 # Bits of the DLE EOT answers (Epson ESC/POS reference).
@@ -70,13 +82,31 @@ class EscposPrinterSettings(BaseModel):
 
     type: Literal["escpos"]
     transport: TransportSettings
-    columns: int = Field(default=48, ge=24, le=80)  # 48/42 for 80 mm paper, 32 for 58 mm
+    paper_width_mm: Literal[58, 80] = 80
+    columns: int | None = Field(default=None, ge=24, le=80)  # None: 48 on 80 mm, 32 on 58 mm
     qr_size: int = Field(default=6, ge=1, le=16)  # dots per QR module
+    qr_mode: Literal["auto", "native", "raster"] = "auto"  # auto: native if the profile has it
     cut: Literal["full", "partial"] = "partial"
     profile: str | None = None  # python-escpos capability profile, e.g. "TM-T88V"
+    code_page: str | None = None  # e.g. "CP858"; None: the best the profile offers
     status_query: bool = True  # false for printers that never answer DLE EOT
     status_timeout_s: float = Field(default=0.5, gt=0, le=10)
     poll_interval_s: float | None = Field(default=5.0, gt=0)
+    hold_timeout_s: float = Field(default=120.0, ge=0, le=3600)  # 0: fail at once
+    hold_check_s: float = Field(default=0.5, gt=0, le=10)
+    reconnect_max_s: float = Field(default=30.0, gt=0, le=600)
+
+
+class Phase(StrEnum):
+    """Where a receipt job is; it can be cancelled until it is SENDING."""
+
+    QUEUED = "queued"
+    HELD = "held"
+    SENDING = "sending"
+    CANCELLED = "cancelled"
+
+
+RECONNECT_FIRST_S = 0.5
 
 
 class EscposPrinter(ReceiptPrinter):
@@ -86,11 +116,22 @@ class EscposPrinter(ReceiptPrinter):
         super().__init__(device_id, settings, poll_interval_s=settings.poll_interval_s)
         self._settings = settings
         self._layout = ReceiptLayout(
-            settings.columns, settings.qr_size, settings.cut, settings.profile
+            paper_width_mm=settings.paper_width_mm,
+            columns=settings.columns,
+            qr_size=settings.qr_size,
+            cut=settings.cut,
+            profile=settings.profile,
+            qr_mode=settings.qr_mode,
+            code_page=settings.code_page,
         )
         self._transport: Transport = make_transport(settings.transport)
         self._answers_status: bool | None = None  # None: not asked yet
         self._connect_error = ""
+        self._connect_failures = 0
+        self._next_connect_at = 0.0
+        self._phases: dict[str, Phase] = {}  # receipt jobs not finished yet
+        self._phases_lock = threading.Lock()
+        self._wake_holder = threading.Event()  # set by cancel: stop waiting now
         self.simulator = _virtual_printer(self._transport)
         if self.simulator is not None:
             refresh_status_on_change(self, self.simulator.faults)
@@ -107,7 +148,26 @@ class EscposPrinter(ReceiptPrinter):
         )
 
     def print_receipt(self, receipt: Receipt, owner: str) -> Job[PrintedReceipt]:
-        return self._submit_job(owner, "print", lambda job_id: self._print_io(job_id, receipt))
+        job = self._submit_job(owner, "print", lambda job_id: self._print_io(job_id, receipt))
+        with self._phases_lock:
+            if not job.done():
+                self._phases.setdefault(job.id, Phase.QUEUED)
+        job.add_done_callback(self._forget_job)
+        return job
+
+    def cancel(self, job_id: str) -> bool:
+        """Cancel a receipt job that has not been sent yet (queued, or held for paper or
+        cover): nothing of it is printed. False when it was sent already, or finished."""
+        with self._phases_lock:
+            if self._phases.get(job_id) not in (Phase.QUEUED, Phase.HELD):
+                return False
+            self._phases[job_id] = Phase.CANCELLED
+        self._wake_holder.set()
+        return True
+
+    def _forget_job(self, job: Job[PrintedReceipt]) -> None:
+        with self._phases_lock:
+            self._phases.pop(job.id, None)
 
     # --- on the I/O thread -----------------------------------------------------------------
 
@@ -120,28 +180,76 @@ class EscposPrinter(ReceiptPrinter):
 
     def _print_io(self, job_id: str, receipt: Receipt) -> PrintedReceipt:
         data = render_receipt(receipt, self._layout)
-        self._send_io(data)
+        self._send_io(data, job_id)
         return PrintedReceipt(job_id, data)
 
-    def _send_io(self, data: bytes) -> None:
-        refuse_unless_usable(self._refresh_status_io())
+    def _send_io(self, data: bytes, job_id: str | None = None) -> None:
+        self._hold_until_ready(job_id)
+        self._enter_phase(job_id, Phase.SENDING)
         try:
             self._transport.write(data)
         except TransportError as error:
             raise error.to_device_error("printing failed", self._refresh_status_io()) from None
-        problem = stopped_while_printing(self._refresh_status_io())
+        self._finish_held_printout()
+
+    def _hold_until_ready(self, job_id: str | None) -> None:
+        """Wait while a person can fix what stops the printer; raise if it takes too long,
+        the job is cancelled, or the printer reports a fault nobody can fix by hand."""
+        deadline = time.monotonic() + self._settings.hold_timeout_s
+        status = self._refresh_status_io()
+        while not status.usable:
+            if not _fixable_by_hand(status):
+                refuse_unless_usable(status)
+            if self._phase(job_id) is Phase.CANCELLED:
+                raise DeviceError(
+                    ErrorKind.CANCELLED, f"cancelled while waiting ({status.detail})", status
+                )
+            if time.monotonic() >= deadline:
+                waited = self._settings.hold_timeout_s
+                refuse_unless_usable(status, f"not printed after waiting {waited:g} s")
+            self._enter_phase(job_id, Phase.HELD)
+            self._wake_holder.wait(self._settings.hold_check_s)
+            self._wake_holder.clear()
+            status = self._refresh_status_io()
+
+    def _finish_held_printout(self) -> None:
+        """After the bytes went out: if the printer stopped mid-receipt, it prints the rest
+        from its buffer once fixed. Wait for that; never send the receipt again."""
+        deadline = time.monotonic() + self._settings.hold_timeout_s
+        status = self._refresh_status_io()
+        while _stopped_mid_job(status) and time.monotonic() < deadline:
+            time.sleep(self._settings.hold_check_s)
+            status = self._refresh_status_io()
+        problem = stopped_while_printing(status)
         if problem is not None:
+            if _stopped_mid_job(status):
+                problem.message += "; the rest prints when the printer is fixed"
             raise problem
+
+    def _phase(self, job_id: str | None) -> Phase | None:
+        with self._phases_lock:
+            return self._phases.get(job_id) if job_id else None
+
+    def _enter_phase(self, job_id: str | None, phase: Phase) -> None:
+        """Move a job on; a cancelled job stops here (before anything was sent)."""
+        if job_id is None:
+            return
+        with self._phases_lock:
+            if self._phases.get(job_id) is Phase.CANCELLED:
+                raise DeviceError(ErrorKind.CANCELLED, "cancelled before printing")
+            self._phases[job_id] = phase
 
     def _read_status_io(self) -> DeviceStatus:
         if not self._connect():
-            return _unknown_sensors(Availability.NO_DEVICE, self._connect_error)
+            return _unknown_sensors(Availability.NO_DEVICE, f"{self._connect_error}; reconnecting")
         if not self._settings.status_query:
             return DeviceStatus(Availability.ONLINE, detail="status requests disabled")
         try:
             return status_from_answers(self._ask_with_reconnect())
         except TransportError as error:
             if error.kind is TransportErrorKind.TIMEOUT:
+                if self._answers_status is False:  # never answered: it cannot report
+                    return DeviceStatus(Availability.ONLINE, detail="printer reports no status")
                 return _unknown_sensors(Availability.ONLINE, "no answer to status requests")
             availability = (
                 Availability.NO_DEVICE
@@ -151,14 +259,22 @@ class EscposPrinter(ReceiptPrinter):
             return _unknown_sensors(availability, error.message)
 
     def _connect(self) -> bool:
+        """Open the link if it is closed, but not more often than the backoff allows: a
+        printer that is off must not cost a connect timeout at every status poll."""
         if self._transport.is_open:
             return True
+        now = time.monotonic()
+        if now < self._next_connect_at:
+            return False
         try:
             self._transport.open()
         except TransportError as error:
             self._connect_error = error.message
+            self._connect_failures += 1
+            pause = RECONNECT_FIRST_S * 2 ** min(self._connect_failures - 1, 16)
+            self._next_connect_at = now + min(pause, self._settings.reconnect_max_s)
             return False
-        self._connect_error = ""
+        self._connect_error, self._connect_failures, self._next_connect_at = "", 0, 0.0
         return True
 
     def _ask_with_reconnect(self) -> dict[int, int]:
@@ -197,17 +313,23 @@ class EscposPrinter(ReceiptPrinter):
         return byte
 
     def _check_profile(self) -> None:
-        if self._layout.profile is None:
+        """A wrong profile or code page is a config error: say so at open, not at the
+        first citizen's receipt."""
+        if self._layout.profile is None and self._layout.code_page is None:
             return
         from escpos.capabilities import CAPABILITIES
 
         known = CAPABILITIES["profiles"]
-        if self._layout.profile not in known:
+        if self._layout.profile is not None and self._layout.profile not in known:
             raise DeviceError(
                 ErrorKind.ILLEGAL,
                 f"unknown python-escpos profile {self._layout.profile!r}; "
                 f"known: {', '.join(sorted(known))}",
             )
+        try:
+            render_blocks((), self._layout)
+        except ValueError as error:
+            raise DeviceError(ErrorKind.ILLEGAL, str(error)) from None
 
     def _health_checks_io(self, level: HealthLevel) -> list[HealthCheck]:
         checks = [
@@ -269,6 +391,15 @@ def build_test_receipt(device_id: str) -> Receipt:
         footer=("Jika struk ini terbaca, printer berfungsi.",),
         tracking_label="Kode uji",
     )
+
+
+def _fixable_by_hand(status: DeviceStatus) -> bool:
+    """Paper out, cover open, switched off or unplugged: worth waiting for a person."""
+    return status.availability in (Availability.OFFLINE, Availability.NO_DEVICE)
+
+
+def _stopped_mid_job(status: DeviceStatus) -> bool:
+    return status.paper is PaperLevel.OUT or status.cover is CoverState.OPEN
 
 
 def _unknown_sensors(availability: Availability, detail: str) -> DeviceStatus:

@@ -3,6 +3,8 @@ simulated transport with every fault."""
 
 from __future__ import annotations
 
+from concurrent.futures import TimeoutError as FutureTimeout
+
 import pytest
 
 from drivers.model import (
@@ -129,15 +131,16 @@ def test_status_request_bytes_inside_a_qr_code_are_data_not_requests():
     assert len(printer.printed()) == 1
 
 
-def test_a_stopped_printer_prints_nothing():
+def test_a_stopped_printer_holds_what_it_receives_and_prints_it_when_cleared():
     printer = VirtualEscposPrinter()
     printer.inject("paper_out")
     data = render_receipt(sample_receipt())
     printer.receive(data)
-    assert printer.printed() == [] and printer.discarded_bytes == len(data)
+    assert printer.printed() == [] and printer.held == data  # kept, as a TM-T82 does
     printer.clear("paper_out")
+    assert [r.data for r in printer.printed()] == [data] and printer.held == b""
     printer.receive(data)
-    assert [r.data for r in printer.printed()] == [data]
+    assert [r.data for r in printer.printed()] == [data, data]
 
 
 # --- the driver over the simulated transport -------------------------------------------
@@ -170,27 +173,86 @@ def test_capabilities_and_status_of_a_healthy_printer(started):
 
 
 @pytest.mark.parametrize(
-    ("fault", "detail", "field", "value"),
-    [
-        ("paper_out", "paper out", "paper", PaperLevel.OUT),
-        ("cover_open", "cover open", "cover", CoverState.OPEN),
-    ],
+    ("fault", "field", "value"),
+    [("paper_out", "paper", PaperLevel.OUT), ("cover_open", "cover", CoverState.OPEN)],
 )
-def test_a_stopped_printer_refuses_and_nothing_is_printed(started, fault, detail, field, value):
+def test_a_job_that_meets_paper_out_or_cover_open_waits_and_prints_once_fixed(
+    started, fault, field, value
+):
     printer = started(simulated_escpos_printer())
     events = EventRecorder(printer)
     printer.simulator.inject(fault)
-    changed = events.wait_status(**{field: value})
-    assert changed.current.availability is Availability.OFFLINE
-    error = failure(printer.print_receipt(sample_receipt(), OWNER))
-    assert error.kind is ErrorKind.OFFLINE and detail in error.message
+    events.wait_status(**{field: value}, availability=Availability.OFFLINE)
+    job = printer.print_receipt(sample_receipt("A-1"), OWNER)
+    with pytest.raises(FutureTimeout):
+        job.result(0.5)  # held, not failed
     assert printer.simulator.printed() == []
-    assert printer.simulator.discarded_bytes == 0  # refused before sending anything
-    assert printer.simulator.pending == b""
     printer.simulator.clear(fault)
-    events.wait_status(availability=Availability.ONLINE)
-    printer.print_receipt(sample_receipt(), OWNER).result(WAIT_S)
+    job.result(WAIT_S)
+    [receipt] = printer.simulator.printed()
+    assert "A-1" in decode_escpos(receipt.data)
+
+
+def test_a_printer_that_stays_stopped_fails_the_job_after_the_hold_time(started):
+    printer = started(
+        escpos_printer({"type": "simulated", "faults": ["paper_out"]}, hold_timeout_s=0.3)
+    )
+    error = failure(printer.print_receipt(sample_receipt(), OWNER))
+    assert error.kind is ErrorKind.OFFLINE
+    assert "not printed after waiting 0.3 s" in error.message and "paper out" in error.message
+    printer.simulator.clear("paper_out")
+    printer.refresh_status().result(WAIT_S)
+    assert printer.simulator.printed() == []  # nothing was sent: nothing comes out later
+
+
+def test_a_held_job_can_be_cancelled_and_never_prints(started):
+    printer = started(simulated_escpos_printer(faults=["cover_open"]))
+    job = printer.print_receipt(sample_receipt(), OWNER)
+    assert printer.cancel(job.id)
+    assert failure(job).kind is ErrorKind.CANCELLED
+    printer.simulator.clear("cover_open")
+    printer.print_receipt(sample_receipt("B-2"), OWNER).result(WAIT_S)
+    [receipt] = printer.simulator.printed()
+    assert "B-2" in decode_escpos(receipt.data)
+    assert not printer.cancel(job.id)  # finished jobs cannot be cancelled
+
+
+def test_a_job_already_sent_cannot_be_cancelled(started):
+    printer = started(simulated_escpos_printer())
+    job = printer.print_receipt(sample_receipt(), OWNER)
+    job.result(WAIT_S)
+    assert not printer.cancel(job.id)
     assert len(printer.simulator.printed()) == 1
+
+
+def test_paper_out_mid_receipt_finishes_the_same_receipt_once_paper_is_loaded(started):
+    script = [{"at_job": 2, "fault": "paper_out"}]  # strikes as job 2's bytes arrive
+    printer = started(simulated_escpos_printer(fault_script=script))
+    events = EventRecorder(printer)
+    printer.print_receipt(sample_receipt("A-1"), OWNER).result(WAIT_S)
+    job = printer.print_receipt(sample_receipt("B-2"), OWNER)
+    events.wait_status(paper=PaperLevel.OUT)
+    with pytest.raises(FutureTimeout):
+        job.result(0.5)
+    assert len(printer.simulator.printed()) == 1  # B-2 waits in the printer's buffer
+    printer.simulator.clear("paper_out")
+    job.result(WAIT_S)
+    texts = [decode_escpos(receipt.data) for receipt in printer.simulator.printed()]
+    assert len(texts) == 2 and "B-2" in texts[1]  # finished, not sent again
+
+
+def test_paper_out_mid_receipt_past_the_hold_time_is_reported_and_not_resent(started):
+    script = [{"at_job": 1, "fault": "paper_out"}]
+    printer = started(
+        escpos_printer({"type": "simulated", "fault_script": script}, hold_timeout_s=0.3)
+    )
+    error = failure(printer.print_receipt(sample_receipt("A-1"), OWNER))
+    assert error.kind is ErrorKind.OFFLINE
+    assert "paper out while printing" in error.message and "the rest prints" in error.message
+    printer.simulator.clear("paper_out")
+    printer.refresh_status().result(WAIT_S)
+    [receipt] = printer.simulator.printed()  # the printer finished it from its buffer
+    assert "A-1" in decode_escpos(receipt.data)
 
 
 def test_paper_low_still_prints(started):
@@ -200,17 +262,28 @@ def test_paper_low_still_prints(started):
     assert len(printer.simulator.printed()) == 1
 
 
-def test_an_unplugged_printer_is_no_device_until_plugged_back(started):
+def test_an_unplugged_printer_holds_the_job_until_plugged_back(started):
     printer = started(simulated_escpos_printer())
     events = EventRecorder(printer)
     printer.simulator.inject("unplugged")
     events.wait_status(availability=Availability.NO_DEVICE)
     assert printer.status.paper is PaperLevel.UNKNOWN
-    assert failure(printer.print_receipt(sample_receipt(), OWNER)).kind is ErrorKind.NO_DEVICE
+    assert "reconnecting" in printer.status.detail
+    job = printer.print_receipt(sample_receipt(), OWNER)
+    with pytest.raises(FutureTimeout):
+        job.result(0.5)
     printer.simulator.clear("unplugged")
+    job.result(WAIT_S)  # reconnected by itself
     events.wait_status(availability=Availability.ONLINE)
-    printer.print_receipt(sample_receipt(), OWNER).result(WAIT_S)  # reconnected by itself
     assert len(printer.simulator.printed()) == 1
+
+
+def test_an_unplugged_printer_without_hold_time_fails_at_once(started):
+    printer = started(
+        escpos_printer({"type": "simulated", "faults": ["unplugged"]}, hold_timeout_s=0)
+    )
+    assert printer.status.availability is Availability.NO_DEVICE
+    assert failure(printer.print_receipt(sample_receipt(), OWNER)).kind is ErrorKind.NO_DEVICE
 
 
 def test_a_printer_unplugged_at_start_opens_and_reports_no_device(started):
@@ -218,27 +291,14 @@ def test_a_printer_unplugged_at_start_opens_and_reports_no_device(started):
     assert printer.status.availability is Availability.NO_DEVICE
 
 
-def test_paper_runs_out_at_job_two(started):
-    script = [{"at_job": 2, "fault": "paper_out"}]
-    printer = started(simulated_escpos_printer(fault_script=script))
-    events = EventRecorder(printer)
-    printer.print_receipt(sample_receipt("A-1"), OWNER).result(WAIT_S)
-    error = failure(printer.print_receipt(sample_receipt("B-2"), OWNER))
-    assert error.kind is ErrorKind.OFFLINE and "paper out while printing" in error.message
-    [receipt] = printer.simulator.printed()
-    assert "A-1" in decode_escpos(receipt.data)
-    events.wait_status(paper=PaperLevel.OUT)
-    assert failure(printer.print_receipt(sample_receipt("C-3"), OWNER)).kind is ErrorKind.OFFLINE
-
-
-def test_a_printer_that_never_answers_status_still_prints(started):
+def test_a_printer_that_never_answers_status_reports_not_supported_and_still_prints(started):
     printer = started(simulated_escpos_printer(faults=["no_status"]))
     printer.refresh_status().result(WAIT_S)
     status = printer.status
     assert (status.availability, status.paper, status.cover) == (
         Availability.ONLINE,
-        PaperLevel.UNKNOWN,
-        CoverState.UNKNOWN,
+        PaperLevel.NOT_SUPPORTED,
+        CoverState.NOT_SUPPORTED,
     )
     assert printer.capabilities.sensors == frozenset()  # honest: it cannot tell
     printer.print_receipt(sample_receipt(), OWNER).result(WAIT_S)

@@ -4,6 +4,7 @@ a socat pty pair standing in for a serial cable."""
 from __future__ import annotations
 
 import socket
+from concurrent.futures import TimeoutError as FutureTimeout
 
 import pytest
 
@@ -57,39 +58,62 @@ def test_printing_over_tcp(started, network_printer):
     assert "231126-0042" in text and "[QR: https://desa.example/lacak/231126-0042]" in text
 
 
-def test_paper_out_over_tcp_refuses_before_sending(started, network_printer):
+def test_paper_out_over_tcp_holds_the_receipt_until_paper_is_loaded(started, network_printer):
     peer = network_printer(answers=PAPER_OUT_ANSWERS)
-    printer = started(escpos_printer(tcp(peer.port)))
+    printer = started(escpos_printer(tcp(peer.port), hold_check_s=0.05))
     assert printer.status.paper is PaperLevel.OUT
+    job = printer.print_receipt(sample_receipt("HELD-1"), OWNER)
+    with pytest.raises(FutureTimeout):
+        job.result(0.5)
+    assert peer.printed() == b""  # nothing sent while the paper is out
+    peer.answers.update({1: 0x12, 2: 0x12, 4: 0x12})  # paper loaded
+    printed = job.result(WAIT_S)
+    assert peer.printed() == printed.data  # exactly one copy
+    assert decode_escpos(peer.printed()).count("[CUT]") == 1
+
+
+def test_paper_out_over_tcp_without_hold_time_refuses_before_sending(started, network_printer):
+    peer = network_printer(answers=PAPER_OUT_ANSWERS)
+    printer = started(escpos_printer(tcp(peer.port), hold_timeout_s=0))
     error = failure(printer.print_receipt(sample_receipt(), OWNER))
     assert error.kind is ErrorKind.OFFLINE and "paper out" in error.message
     assert peer.printed() == b""
 
 
-def test_a_silent_network_printer_is_online_with_unknown_sensors(started, network_printer):
+def test_a_silent_network_printer_is_online_with_sensors_not_supported(started, network_printer):
     peer = network_printer(silent=True)
     printer = started(escpos_printer(tcp(peer.port), status_timeout_s=0.1))
     status = printer.status
     assert (status.availability, status.paper, status.cover) == (
         Availability.ONLINE,
-        PaperLevel.UNKNOWN,
-        CoverState.UNKNOWN,
+        PaperLevel.NOT_SUPPORTED,
+        CoverState.NOT_SUPPORTED,
     )
     assert Sensor.PAPER not in printer.capabilities.sensors
     printed = printer.print_receipt(sample_receipt(), OWNER).result(WAIT_S)
     assert peer.printed() == printed.data
 
 
-def test_a_printer_switched_on_later_is_found(started, network_printer):
+def test_a_receipt_for_a_printer_that_is_off_prints_once_it_is_switched_on(
+    started, network_printer
+):
     port = free_port()
-    printer = started(escpos_printer(tcp(port)))
+    printer = started(escpos_printer(tcp(port), reconnect_max_s=0.5))
     events = EventRecorder(printer)
     assert printer.status.availability is Availability.NO_DEVICE
-    assert "refused" in printer.status.detail.lower()
-    assert failure(printer.print_receipt(sample_receipt(), OWNER)).kind is ErrorKind.NO_DEVICE
-    network_printer(port=port)
-    printer.refresh_status().result(WAIT_S)
+    assert "refused" in printer.status.detail.lower() and "reconnecting" in printer.status.detail
+    job = printer.print_receipt(sample_receipt("LATER-1"), OWNER)
+    with pytest.raises(FutureTimeout):
+        job.result(0.5)
+    peer = network_printer(port=port)
+    printed = job.result(WAIT_S)
     events.wait_status(availability=Availability.ONLINE)
+    assert peer.printed() == printed.data
+
+
+def test_a_printer_that_is_off_fails_at_once_without_hold_time(started):
+    printer = started(escpos_printer(tcp(free_port()), hold_timeout_s=0))
+    assert failure(printer.print_receipt(sample_receipt(), OWNER)).kind is ErrorKind.NO_DEVICE
 
 
 def test_a_dropped_connection_is_reopened(started, network_printer):
@@ -137,13 +161,25 @@ def test_printing_over_serial(started, pty_pair, serial_peer):
     assert "231126-0042" in decode_escpos(peer.printed())
 
 
-def test_cover_open_over_serial(started, pty_pair, serial_peer):
-    serial_peer(answers={1: 0x1A, 2: 0x16})
-    printer = started(escpos_printer(serial(pty_pair[0])))
+def test_cover_open_over_serial_holds_the_receipt_until_closed(started, pty_pair, serial_peer):
+    peer = serial_peer(answers={1: 0x1A, 2: 0x16})
+    printer = started(escpos_printer(serial(pty_pair[0]), hold_check_s=0.05))
     assert (printer.status.availability, printer.status.cover) == (
         Availability.OFFLINE,
         CoverState.OPEN,
     )
+    job = printer.print_receipt(sample_receipt("COVER-1"), OWNER)
+    with pytest.raises(FutureTimeout):
+        job.result(0.5)
+    peer.answers.update({1: 0x12, 2: 0x12})  # cover closed
+    printed = job.result(WAIT_S)
+    assert peer.printed() == printed.data
+    assert decode_escpos(peer.printed()).count("[CUT]") == 1
+
+
+def test_cover_open_over_serial_without_hold_time_refuses(started, pty_pair, serial_peer):
+    serial_peer(answers={1: 0x1A, 2: 0x16})
+    printer = started(escpos_printer(serial(pty_pair[0]), hold_timeout_s=0))
     error = failure(printer.print_receipt(sample_receipt(), OWNER))
     assert error.kind is ErrorKind.OFFLINE and "cover open" in error.message
 
