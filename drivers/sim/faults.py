@@ -9,10 +9,14 @@ Settings, as in a kiosk TOML file:
 
     faults = ["cover_open"]                                  # active from the start
     fault_script = [{at_job = 2, fault = "paper_out"},       # paper runs out at job 2
-                    {at_job = 4, fault = "paper_out", action = "clear"}]
+                    {at_job = 4, fault = "paper_out", action = "clear"},
+                    {at_job = 5, after_bytes = 300, fault = "cover_open"}]   # mid-job
 
 `at_job` counts print jobs (printers), `at_read` counts card taps (card readers); both
-start at 1, and a step applies when that job or read starts.
+start at 1, and a step applies when that job or read starts. With `after_bytes = N` a
+job step applies instead once N bytes of that job have been printed (mid-job): only
+devices that take a byte stream count bytes (the ESC/POS virtual printer); the others
+refuse such a step (`counts_job_bytes = False`).
 """
 
 from __future__ import annotations
@@ -47,12 +51,14 @@ Listener = Callable[[frozenset[Fault]], None]
 
 
 class ScriptedFault(BaseModel):
-    """At job (or read) number N, make `fault` active (or clear it)."""
+    """At job (or read) number N, make `fault` active (or clear it); with `after_bytes`,
+    once that many bytes of job N have been printed."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     at_job: int | None = Field(default=None, ge=1)
     at_read: int | None = Field(default=None, ge=1)
+    after_bytes: int | None = Field(default=None, ge=1)
     fault: Fault
     action: Literal["inject", "clear"] = "inject"
 
@@ -60,6 +66,8 @@ class ScriptedFault(BaseModel):
     def _exactly_one_moment(self) -> ScriptedFault:
         if (self.at_job is None) == (self.at_read is None):
             raise ValueError("give exactly one of at_job or at_read")
+        if self.after_bytes is not None and self.at_job is None:
+            raise ValueError("after_bytes counts the bytes of a print job: give at_job with it")
         return self
 
     @property
@@ -78,6 +86,7 @@ class FaultSettings(BaseModel):
 
     supported_faults: ClassVar[frozenset[Fault]] = frozenset(Fault)
     script_counter: ClassVar[Counter] = "at_job"
+    counts_job_bytes: ClassVar[bool] = True  # False: `after_bytes` steps are refused
 
     faults: list[Fault] = Field(default_factory=list)
     fault_script: list[ScriptedFault] = Field(default_factory=list)
@@ -96,6 +105,8 @@ class FaultSettings(BaseModel):
             _check_supported(step.fault, cls.supported_faults)
             if step.counter != cls.script_counter:
                 raise ValueError(f"this device counts {cls.script_counter}, not {step.counter}")
+            if step.after_bytes is not None and not cls.counts_job_bytes:
+                raise ValueError("this device does not count the bytes of a job (after_bytes)")
         return script
 
     def fault_plan(self) -> FaultPlan:
@@ -127,6 +138,7 @@ class FaultPlan:
         self._active = {self._known(f) for f in active}
         self._script = list(script)
         self._counts: dict[Counter, int] = {"at_job": 0, "at_read": 0}
+        self._done_mid_job: set[int] = set()  # indexes of after_bytes steps applied this job
         self._listeners: list[Listener] = []
 
     @property
@@ -157,6 +169,20 @@ class FaultPlan:
     def begin_job(self) -> int:
         """A print job starts: apply the script's steps for it; returns its number."""
         return self._advance("at_job")
+
+    def job_progress(self, printed_bytes: int) -> None:
+        """`printed_bytes` of the current job are printed: apply its `after_bytes` steps
+        that are due, each once."""
+        with self._lock:
+            job, before = self._counts["at_job"], frozenset(self._active)
+            for index, step in enumerate(self._script):
+                due = step.after_bytes is not None and step.after_bytes <= printed_bytes
+                if due and step.at_job == job and index not in self._done_mid_job:
+                    self._done_mid_job.add(index)
+                    self._apply(step)
+            changed = before != self._active
+        if changed:
+            self._notify()
 
     def begin_read(self) -> int:
         """A card read starts: apply the script's steps for it; returns its number."""
@@ -198,16 +224,21 @@ class FaultPlan:
             self._counts[counter] += 1
             number = self._counts[counter]
             before = frozenset(self._active)
+            if counter == "at_job":
+                self._done_mid_job.clear()
             for step in self._script:
-                if step.counter == counter and step.at == number:
-                    if step.action == "inject":
-                        self._active.add(step.fault)
-                    else:
-                        self._active.discard(step.fault)
+                if step.counter == counter and step.at == number and step.after_bytes is None:
+                    self._apply(step)
             changed = before != self._active
         if changed:
             self._notify()
         return number
+
+    def _apply(self, step: ScriptedFault) -> None:
+        if step.action == "inject":
+            self._active.add(step.fault)
+        else:
+            self._active.discard(step.fault)
 
     def _notify(self) -> None:
         with self._lock:
