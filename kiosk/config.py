@@ -60,6 +60,16 @@ class KioskSection(Strict):
     fullscreen: bool = True
     screen_width: int = Field(default=1280, ge=320, le=7680)
     screen_height: int = Field(default=800, ge=240, le=4320)
+    # The village's time zone for receipts and screens: WIB, WITA or WIT (or an IANA name
+    # such as Asia/Makassar). Never the machine's own zone, which is UTC on a fresh image.
+    timezone: str = "WIB"
+
+    @field_validator("timezone")
+    @classmethod
+    def _indonesian_zone(cls, value: str) -> str:
+        from kiosk.localtime import zone_name
+
+        return zone_name(value)
 
 
 class BackendSection(Strict):

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from apm_api.models import (
@@ -41,6 +42,7 @@ from kiosk.flow import effects as fx
 from kiosk.flow import events as ev
 from kiosk.flow.state import Deadlines
 from kiosk.heartbeat import HEARTBEAT_S, heartbeat_body
+from kiosk.localtime import village_zone
 from kiosk.storage import KioskStorage
 from kiosk.storage.journal import JobState
 from kiosk.storage.outbox import OutboxItem, OutboxKind
@@ -79,7 +81,12 @@ class KioskRuntime:
         self._clock = clock
         self._started_at = clock()
         t = settings.timeouts
-        self.flow = Flow(clock=clock, deadlines=Deadlines(t.identify_s, t.submit_s, t.print_s))
+        self.zone = village_zone(settings.kiosk.timezone)
+        self.flow = Flow(
+            clock=clock,
+            deadlines=Deadlines(t.identify_s, t.submit_s, t.print_s),
+            now=lambda: datetime.now(self.zone),
+        )
         # Opened first: a kiosk whose state cannot be kept must not take requests.
         self.storage = KioskStorage.open(settings.state_dir)
         self.devices: dict[str, Device] = build_devices(settings)
@@ -97,6 +104,8 @@ class KioskRuntime:
         # Which citizen's session is waiting for which queued request (by kiosk reference).
         self._waiting: dict[str, int] = {}
         self._waiting_lock = threading.Lock()
+        # Receipt jobs not finished yet, by session: cancelled if the citizen leaves.
+        self._receipt_jobs: dict[int, Job[Any]] = {}
         # Read by the heartbeat from its timer thread: plain values, set on the main thread.
         self._screen_name = self.flow.state.screen.value
         cached = self._cached_kiosk()  # reports queued before the backend answers need it
@@ -114,7 +123,7 @@ class KioskRuntime:
             fx.PrintLetter: self._print_letter,
             fx.PrintReceipt: self._print_receipt,
             fx.SendRating: self._send_rating,
-            fx.EndSession: lambda effect: None,  # nothing of the citizen is kept in memory here
+            fx.EndSession: self._end_session,
         }
 
     def _make_sync(self) -> SyncWorker:
@@ -348,19 +357,24 @@ class KioskRuntime:
 
         def work() -> None:
             try:
-                reference, code = self._queue_submission(effect)
+                reference, code, already_queued = self._queue_submission(effect)
+                number = self.storage.next_queue_number(datetime.now(self.zone))
             except Exception as exc:
                 log.exception("the request could not be saved")
                 failure = ev.Failure(ev.FailureKind.DEVICE, detail=f"storage: {exc}")
                 self._post_unless_closed(ev.SubmitFailed(effect.session_no, failure))
                 return
             crashpoints.crashpoint("submit.queued")
-            self._post_unless_closed(ev.SubmitQueued(effect.session_no, reference, code))
+            self._post_unless_closed(ev.SubmitQueued(effect.session_no, reference, code, number))
+            if already_queued is not None:  # after SubmitQueued: the flow needs its code
+                self._answer_if_settled(effect.session_no, already_queued)
             self.sync.wake()
 
         self._in_background(work)
 
-    def _queue_submission(self, effect: fx.Submit) -> tuple[str, str]:
+    def _queue_submission(self, effect: fx.Submit) -> tuple[str, str, OutboxItem | None]:
+        """Queue the draft; returns its local id, a new pickup code, and the outbox item
+        when the draft was queued already (a "try again" after a slow save)."""
         code = pickup.new_pickup_code()
         queued = self.storage.outbox.find(effect.idempotency_key)
         # "Try again" after a save that was only slow: the draft is queued already. Its
@@ -370,8 +384,7 @@ class KioskRuntime:
             and queued.local_id is not None
             and self.storage.requests.reissue_pickup_code(queued.local_id, code)
         ):
-            self._answer_if_settled(effect.session_no, queued)
-            return queued.local_id, code
+            return queued.local_id, code, queued
         reference = pickup.new_kiosk_reference()
         with self._waiting_lock:  # before queueing: the answer may come back at once
             self._waiting[reference] = effect.session_no
@@ -388,7 +401,7 @@ class KioskRuntime:
                 self._waiting.pop(reference, None)
             raise
         log.info("request %s queued (outbox item %d)", local.local_id, item.id)
-        return local.local_id, code
+        return local.local_id, code, None
 
     def _answer_if_settled(self, session_no: int, queued: OutboxItem) -> None:
         """Wait for the backend's answer to an already queued request, or pass it on now."""
@@ -428,11 +441,24 @@ class KioskRuntime:
         printer = self.devices["receipt_printer"]
         receipt = receipt_from_content(effect.receipt)
         job = printer.print_receipt(receipt, OWNER)  # type: ignore[attr-defined]
+        self._receipt_jobs[effect.session_no] = job
+        job.add_done_callback(lambda _job: self._receipt_jobs.pop(effect.session_no, None))
         self._when_done(
             job,
             lambda _r: ev.ReceiptPrinted(effect.session_no),
             lambda f: ev.PrintFailed(effect.session_no, ev.PrinterRole.RECEIPT, f),
         )
+
+    def _end_session(self, effect: fx.EndSession) -> None:
+        """The citizen left. A receipt still waiting for paper must not come out for the
+        next person: it carries the pickup code of the letter."""
+        job = self._receipt_jobs.pop(effect.session_no, None)
+        cancel = getattr(self.devices["receipt_printer"], "cancel", None)
+        if job is not None and not job.done() and cancel is not None and cancel(job.id):
+            log.info(
+                "receipt of session %d cancelled: the citizen left before it printed",
+                effect.session_no,
+            )
 
     def _when_done(
         self,

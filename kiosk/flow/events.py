@@ -209,6 +209,7 @@ class SubmitQueued:
     session_no: int
     kiosk_reference: str
     pickup_code: str
+    queue_number: str = ""  # ddmmyy-NNN, this kiosk's count of the day
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -59,6 +60,7 @@ from kiosk.flow.state import (
     Retry,
     Screen,
 )
+from kiosk.localtime import format_local, village_zone
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +80,10 @@ class Flow:
         clock: Callable[[], float] = time.monotonic,
         new_key: Callable[[], str] = lambda: uuid.uuid4().hex,
         deadlines: Deadlines | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(village_zone()),
     ) -> None:
         self._clock = clock
+        self._now = now  # the village's wall clock, for what citizens read
         self._new_key = new_key
         self._deadlines = deadlines or Deadlines()
         self.state = FlowState(last_activity=clock())
@@ -118,7 +122,10 @@ class Flow:
             ev.PrintProgress: self._on_print_progress,
             ev.DocumentFetchFailed: self._on_document_fetch_failed,
             ev.DocumentPrinted: self._on_document_printed,
-            ev.ReceiptPrinted: lambda s, e: (replace(s, receipt_problem=None), []),
+            ev.ReceiptPrinted: lambda s, e: (
+                replace(s, receipt_problem=None, receipt_pending=False),
+                [],
+            ),
             ev.PrintFailed: self._on_print_failed,
             ev.CardPresented: self._on_card_presented,
             ev.CardReadFailed: self._on_card_read_failed,
@@ -342,15 +349,20 @@ class Flow:
     def _on_submit_queued(self, s: FlowState, e: ev.SubmitQueued) -> Step:
         if s.screen is not Screen.SUBMITTING:
             return s, []
-        s = replace(s, kiosk_reference=e.kiosk_reference, pickup_code=e.pickup_code)
+        s = replace(
+            s,
+            kiosk_reference=e.kiosk_reference,
+            pickup_code=e.pickup_code,
+            queue_number=e.queue_number or None,
+        )
         if s.backend_unreachable:  # no point in waiting: it is safe, and goes when it can
             return self._queued_outcome(s)
         return s, []
 
     def _queued_outcome(self, s: FlowState) -> Step:
         """Saved in the outbox, not yet answered: a receipt now, the letter later."""
-        s = replace(s, screen=Screen.DONE, queued=True)
-        return s, [PrintReceipt(s.session_no, receipt_for(s, None))]
+        s = replace(s, screen=Screen.DONE, queued=True, receipt_pending=True)
+        return s, [PrintReceipt(s.session_no, receipt_for(s, None, self._now()))]
 
     def _on_submitted(self, s: FlowState, e: ev.Submitted) -> Step:
         if s.screen is Screen.DONE and s.queued and s.request is None:
@@ -358,8 +370,8 @@ class Flow:
         if s.screen is not Screen.SUBMITTING:
             return s, []
         request = e.request
-        s = replace(s, request=request, screen=Screen.WAITING)
-        receipt = PrintReceipt(s.session_no, receipt_for(s, request))
+        s = replace(s, request=request, screen=Screen.WAITING, receipt_pending=True)
+        receipt = PrintReceipt(s.session_no, receipt_for(s, request, self._now()))
         next_state, effects = self._after_status(s, request)
         return next_state, [receipt, *effects]
 
@@ -369,7 +381,9 @@ class Flow:
         f = e.failure
         if f.kind is ev.FailureKind.REJECTED:
             # A dead letter: that key is spent, a corrected draft gets a new one.
-            s = replace(s, submit_key=None, kiosk_reference=None, pickup_code=None)
+            s = replace(
+                s, submit_key=None, kiosk_reference=None, pickup_code=None, queue_number=None
+            )
             if f.code is ErrorCode.INVALID_FORM and f.field_errors:
                 return replace(s, screen=Screen.FORM, field_errors=dict(f.field_errors)), []
             if f.code is ErrorCode.SESSION_EXPIRED:
@@ -507,7 +521,7 @@ class Flow:
     def _on_print_failed(self, s: FlowState, e: ev.PrintFailed) -> Step:
         if e.role is ev.PrinterRole.RECEIPT:
             # The request is safe without a receipt; say so, but do not stop the citizen.
-            return replace(s, receipt_problem=texts.RECEIPT_FAILED), []
+            return replace(s, receipt_problem=texts.RECEIPT_FAILED, receipt_pending=False), []
         if s.screen is not Screen.PRINTING:
             return s, []
         tracking = _reference(s)
@@ -602,7 +616,11 @@ class Flow:
 
     def _on_device_status(self, s: FlowState, e: ev.DeviceStatusChanged) -> Step:
         health = DeviceHealth(e.usable, e.availability, e.detail)
-        return replace(s, devices={**s.devices, e.role: health}), []
+        s = replace(s, devices={**s.devices, e.role: health})
+        if e.role == ev.PrinterRole.RECEIPT.value and s.receipt_pending:
+            # The printer holds the receipt until paper or cover is fixed: say so.
+            s = replace(s, receipt_problem=None if e.usable else texts.RECEIPT_WAITING)
+        return s, []
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -680,7 +698,7 @@ def _backend_notice(
     return _notice(s, title, message, retry=retry, tracking=_reference(s))
 
 
-def receipt_for(s: FlowState, request: LetterRequest | None) -> ReceiptContent:
+def receipt_for(s: FlowState, request: LetterRequest | None, now: datetime) -> ReceiptContent:
     """The thermal receipt: proof of the request, and the way back to the letter.
 
     Without `request` the backend has not answered yet: the kiosk's own reference stands in
@@ -693,12 +711,12 @@ def receipt_for(s: FlowState, request: LetterRequest | None) -> ReceiptContent:
         else ()
     )
     service = request.service_name.id if request else (s.service.name.id if s.service else "")
-    created = (
-        request.created_at.astimezone().strftime("%d-%m-%Y %H:%M")
-        if request
-        else time.strftime("%d-%m-%Y %H:%M")
-    )
+    # In the village's zone (`now` carries it), whatever zone the machine is set to.
+    zone = now.tzinfo or village_zone()
+    created = format_local(request.created_at if request else now, zone)
     rows = [ReceiptLine("Layanan", service), ReceiptLine("Tanggal", created)]
+    if s.queue_number:
+        rows.insert(0, ReceiptLine("No. antrean", s.queue_number))
     if s.resident is not None:
         rows += [
             ReceiptLine("Nama", s.resident.display_name),

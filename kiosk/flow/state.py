@@ -103,6 +103,8 @@ class FlowState:
     pickup_tries: int = 0
     kiosk_reference: str | None = None  # set once the request is safe in the outbox
     pickup_code: str | None = None
+    queue_number: str | None = None  # ddmmyy-NNN, printed on the receipt
+    receipt_pending: bool = False  # asked for, not printed or failed yet
     queued: bool = False  # taken and saved, to be sent when the link returns
     attempt: int = 0  # numbers the busy-screen deadlines, so an old one is ignored
     printing: PrintLetter | None = None  # the letter being printed (kept for "try again")

@@ -97,6 +97,10 @@ RECEIPT_FAILED = t(
     "Struk tanda terima tidak dapat dicetak. Catat nomor permohonan Anda.",
     "The receipt could not be printed. Please note your request number.",
 )
+RECEIPT_WAITING = t(
+    "Printer struk sedang menunggu kertas atau perbaikan. Struk tercetak begitu printer siap.",
+    "The receipt printer is waiting for paper or a fix. The receipt prints as soon as it is ready.",
+)
 NOT_READY_TITLE = t("Kios belum siap", "Kiosk not ready")
 NOT_READY_MESSAGE = t(
     "Kios sedang menyiapkan layanan. Coba lagi sebentar lagi.",

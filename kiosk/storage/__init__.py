@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from apm_api.models import ApplicantByCard, ApplicantByNik, SubmitRequest
+from kiosk.localtime import queue_number
 from kiosk.pickup import new_kiosk_reference
 from kiosk.storage.cache import Cache
 from kiosk.storage.db import KioskDB, SchemaTooNew, StateLocked, StorageClosed, StorageError
@@ -102,6 +103,21 @@ class KioskStorage:
                 tx=tx,
             )
         return local, item
+
+    def next_queue_number(self, today: datetime) -> str:
+        """This kiosk's next queue number for `today` (the village's date): ddmmyy-NNN,
+        from 1 each day, counted on disk so a restart never gives a number twice."""
+        day = today.strftime("%d%m%y")
+        with self.db.transaction(durable=False) as tx:  # made durable by the next commit
+            row = tx.execute("SELECT value FROM meta WHERE name = 'queue_number'").fetchone()
+            last_day, _, last = (row[0] if row else "").partition("-")
+            number = int(last) + 1 if last_day == day and last.isdigit() else 1
+            tx.execute(
+                "INSERT INTO meta (name, value) VALUES ('queue_number', ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (f"{day}-{number}",),
+            )
+        return queue_number(today, number)
 
     def retention_sweep(self, now: float, retention_days: float) -> dict[str, int]:
         """Forget what is no longer needed; how many of each thing went.

@@ -34,7 +34,7 @@ def test_registries_resolve_config_types_to_driver_classes():
     assert RECEIPT_PRINTERS.resolve("escpos") is EscposPrinter
     assert DOCUMENT_PRINTERS.resolve("simulated") is SimulatedDocumentPrinter
     assert CARD_READERS.resolve("simulated") is SimulatedCardReader
-    assert TRANSPORTS.names() == ["serial", "simulated", "tcp"]
+    assert TRANSPORTS.names() == ["cups", "serial", "simulated", "tcp", "usb"]
     with pytest.raises(UnknownType, match="known types: escpos"):
         RECEIPT_PRINTERS.resolve("star")
 
@@ -63,7 +63,7 @@ def test_the_demo_tables_validate():
 
 def test_an_unknown_transport_type_lists_the_known_ones():
     [(loc, kind, message)] = errors(
-        RECEIPT_PRINTERS, {"type": "escpos", "transport": {"type": "usb"}}
+        RECEIPT_PRINTERS, {"type": "escpos", "transport": {"type": "bluetooth"}}
     )
     assert loc == ("transport",) and kind == "union_tag_invalid"
     assert all(name in message for name in ("simulated", "tcp", "serial"))

@@ -248,7 +248,16 @@ def test_demo_refuses_an_unknown_log_level() -> None:
     assert "invalid choice: 'loud'" in result.stderr
 
 
-@pytest.mark.parametrize("name", ["simulated.toml", "escpos-serial.toml", "escpos-network.toml"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "simulated.toml",
+        "escpos-serial.toml",
+        "escpos-network.toml",
+        "escpos-usb.toml",
+        "cups-a4.toml",
+    ],
+)
 def test_shipped_configs_pass_the_check(name: str, tmp_path: Path, ca_pem: bytes) -> None:
     from kiosk.config import default_registries
 

@@ -527,8 +527,22 @@ def test_role_without_installed_drivers(tmp_path: Path, registries: Any, root_pe
 # --- the shipped examples, with the real drivers ---------------------------------------------
 
 
-SHIPPED = ["simulated.toml", "escpos-serial.toml", "escpos-network.toml"]
-WITH_A_BACKEND = ["escpos-serial.toml", "escpos-network.toml"]
+SHIPPED = [
+    "simulated.toml",
+    "escpos-serial.toml",
+    "escpos-network.toml",
+    "escpos-usb.toml",
+    "cups-a4.toml",
+]
+WITH_A_BACKEND = SHIPPED[1:]
+
+
+@pytest.fixture
+def real_registries() -> Any:
+    """The shipped examples name real drivers and transports (usb, cups, ...)."""
+    from kiosk.config import default_registries
+
+    return default_registries()
 
 
 def install_example(name: str, folder: Path, ca_pem: bytes | None) -> Path:
@@ -557,33 +571,33 @@ def test_shipped_configs_load_with_the_real_drivers(
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_configs_are_valid_for_the_loader(
-    name: str, tmp_path: Path, registries: Any, ca_pem: bytes
+    name: str, tmp_path: Path, real_registries: Any, ca_pem: bytes
 ) -> None:
-    settings = load_config(install_example(name, tmp_path, ca_pem), registries=registries)
+    settings = load_config(install_example(name, tmp_path, ca_pem), registries=real_registries)
     assert settings.device_type("receipt_printer") == "escpos"
 
 
 @pytest.mark.parametrize("name", WITH_A_BACKEND)
 def test_shipped_configs_with_a_backend_trust_the_root_next_to_them(
-    name: str, tmp_path: Path, registries: Any, ca_pem: bytes
+    name: str, tmp_path: Path, real_registries: Any, ca_pem: bytes
 ) -> None:
-    settings = load_config(install_example(name, tmp_path, ca_pem), registries=registries)
+    settings = load_config(install_example(name, tmp_path, ca_pem), registries=real_registries)
     assert settings.trust_anchor_paths() == [tmp_path / "trust" / "bsre-root.pem"]
 
 
 @pytest.mark.parametrize("name", WITH_A_BACKEND)
 def test_shipped_configs_with_a_backend_say_where_the_root_is_missing(
-    name: str, tmp_path: Path, registries: Any
+    name: str, tmp_path: Path, real_registries: Any
 ) -> None:
     path = install_example(name, tmp_path, ca_pem=None)
-    assert problems_of(path, registries) == [
+    assert problems_of(path, real_registries) == [
         f"signature.trust_anchors.0: file not found: {tmp_path / 'trust' / 'bsre-root.pem'}"
     ]
 
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_configs_document_the_defaults_of_the_optional_sections(
-    name: str, tmp_path: Path, registries: Any, ca_pem: bytes
+    name: str, tmp_path: Path, real_registries: Any, ca_pem: bytes
 ) -> None:
     path = install_example(name, tmp_path, ca_pem)
     text = path.read_text(encoding="utf-8")
@@ -593,7 +607,7 @@ def test_shipped_configs_document_the_defaults_of_the_optional_sections(
     uncommented = re.sub(r"(?m)^# ([a-z_]+ = \S+)", r"\1", text)
     assert uncommented.count("\n# ") < text.count("\n# ")
     path.write_text(uncommented, encoding="utf-8")
-    settings = load_config(path, registries=registries)
+    settings = load_config(path, registries=real_registries)
     assert settings.storage == StorageSection()
     assert settings.sync == SyncSection()
     assert settings.timeouts == TimeoutsSection()
