@@ -1,9 +1,14 @@
-"""ESC/POS thermal receipt printers over any transport: simulated, TCP or serial.
+"""ESC/POS thermal receipt printers over any transport: serial, USB, TCP, a CUPS raw
+queue, or the in-process simulator.
 
     [devices.receipt_printer]
     type = "escpos"
-    transport = { type = "tcp", host = "192.168.1.50" }    # or "serial", "simulated"
-    columns = 48                                           # 42 on some 80 mm printers
+    transport = { type = "tcp", host = "192.168.1.50" }   # or serial, usb, cups, simulated
+    paper_width_mm = 80                                   # or 58
+    # columns = 42                                        # if 48 do not fit on 80 mm
+    # profile = "TM-T20II"                                # python-escpos profile: QR, code pages
+
+See docs/printers.md for every transport's settings.
 
 Status comes from the real-time requests DLE EOT 1 (printer), 2 (offline cause) and 4
 (paper sensor), plus 3 (error cause) when 2 reports an error; printers answer them at
@@ -104,6 +109,7 @@ class Phase(StrEnum):
     HELD = "held"
     SENDING = "sending"
     CANCELLED = "cancelled"
+    CANCEL_IF_HELD = "cancel-if-held"  # prints if the printer is ready, never waits
 
 
 RECONNECT_FIRST_S = 0.5
@@ -156,12 +162,14 @@ class EscposPrinter(ReceiptPrinter):
         return job
 
     def cancel(self, job_id: str) -> bool:
-        """Cancel a receipt job that has not been sent yet (queued, or held for paper or
-        cover): nothing of it is printed. False when it was sent already, or finished."""
+        """Give up a receipt job that would have to wait: one held for paper, cover or
+        power stops now and prints nothing; one still queued prints only if the printer
+        is ready when its turn comes. False when it was sent already, or finished."""
         with self._phases_lock:
-            if self._phases.get(job_id) not in (Phase.QUEUED, Phase.HELD):
+            phase = self._phases.get(job_id)
+            if phase not in (Phase.QUEUED, Phase.HELD):
                 return False
-            self._phases[job_id] = Phase.CANCELLED
+            self._phases[job_id] = Phase.CANCELLED if phase is Phase.HELD else Phase.CANCEL_IF_HELD
         self._wake_holder.set()
         return True
 
@@ -200,14 +208,10 @@ class EscposPrinter(ReceiptPrinter):
         while not status.usable:
             if not _fixable_by_hand(status):
                 refuse_unless_usable(status)
-            if self._phase(job_id) is Phase.CANCELLED:
-                raise DeviceError(
-                    ErrorKind.CANCELLED, f"cancelled while waiting ({status.detail})", status
-                )
+            self._enter_phase(job_id, Phase.HELD)  # raises if cancelled
             if time.monotonic() >= deadline:
                 waited = self._settings.hold_timeout_s
                 refuse_unless_usable(status, f"not printed after waiting {waited:g} s")
-            self._enter_phase(job_id, Phase.HELD)
             self._wake_holder.wait(self._settings.hold_check_s)
             self._wake_holder.clear()
             status = self._refresh_status_io()
@@ -226,18 +230,19 @@ class EscposPrinter(ReceiptPrinter):
                 problem.message += "; the rest prints when the printer is fixed"
             raise problem
 
-    def _phase(self, job_id: str | None) -> Phase | None:
-        with self._phases_lock:
-            return self._phases.get(job_id) if job_id else None
-
     def _enter_phase(self, job_id: str | None, phase: Phase) -> None:
         """Move a job on; a cancelled job stops here (before anything was sent)."""
         if job_id is None:
             return
         with self._phases_lock:
-            if self._phases.get(job_id) is Phase.CANCELLED:
-                raise DeviceError(ErrorKind.CANCELLED, "cancelled before printing")
-            self._phases[job_id] = phase
+            current = self._phases.get(job_id)
+            if current is Phase.CANCELLED or (
+                current is Phase.CANCEL_IF_HELD and phase is Phase.HELD
+            ):
+                self._phases[job_id] = Phase.CANCELLED
+                raise DeviceError(ErrorKind.CANCELLED, "cancelled while waiting for the printer")
+            if current is not Phase.CANCEL_IF_HELD or phase is Phase.SENDING:
+                self._phases[job_id] = phase
 
     def _read_status_io(self) -> DeviceStatus:
         if not self._connect():

@@ -217,6 +217,33 @@ def test_a_held_job_can_be_cancelled_and_never_prints(started):
     assert not printer.cancel(job.id)  # finished jobs cannot be cancelled
 
 
+def test_cancelling_a_queued_job_on_a_ready_printer_still_prints_it(started):
+    """The citizen left while the receipt was about to print: it prints (nobody waits
+    for it), but it would not have waited for paper."""
+    printer = started(simulated_escpos_printer())
+    printer.simulator.inject("paper_out")
+    blocker = printer.print_receipt(sample_receipt("A-1"), OWNER)  # held: the I/O thread waits
+    queued = printer.print_receipt(sample_receipt("B-2"), OWNER)
+    assert printer.cancel(queued.id)
+    printer.simulator.clear("paper_out")
+    blocker.result(WAIT_S)
+    queued.result(WAIT_S)
+    assert len(printer.simulator.printed()) == 2
+
+
+def test_a_queued_job_cancelled_before_it_meets_paper_out_never_prints(started):
+    printer = started(simulated_escpos_printer())
+    printer.simulator.inject("cover_open")
+    first = printer.print_receipt(sample_receipt("A-1"), OWNER)
+    second = printer.print_receipt(sample_receipt("B-2"), OWNER)
+    assert printer.cancel(second.id) and printer.cancel(first.id)
+    assert failure(first).kind is ErrorKind.CANCELLED
+    assert failure(second).kind is ErrorKind.CANCELLED  # it would have had to wait
+    printer.simulator.clear("cover_open")
+    printer.refresh_status().result(WAIT_S)
+    assert printer.simulator.printed() == []
+
+
 def test_a_job_already_sent_cannot_be_cancelled(started):
     printer = started(simulated_escpos_printer())
     job = printer.print_receipt(sample_receipt(), OWNER)
