@@ -47,6 +47,7 @@ from kiosk.storage import KioskStorage
 from kiosk.storage.journal import JobState
 from kiosk.storage.outbox import OutboxItem, OutboxKind
 from kiosk.timers import Scheduler
+from printer.base import set_page_zone
 
 if TYPE_CHECKING:
     from kiosk.backend.client import BackendClient
@@ -82,6 +83,7 @@ class KioskRuntime:
         self._started_at = clock()
         t = settings.timeouts
         self.zone = village_zone(settings.kiosk.timezone)
+        set_page_zone(self.zone)  # test pages and proofs print the village's time too
         self.flow = Flow(
             clock=clock,
             deadlines=Deadlines(t.identify_s, t.submit_s, t.print_s),

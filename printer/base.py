@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import ClassVar, Protocol
 
 from pydantic import BaseModel
@@ -31,7 +32,7 @@ from printer.receipt import Receipt
 @dataclass(frozen=True)
 class PrintedReceipt:
     job_id: str
-    data: bytes  # the ESC/POS bytes sent to the printer
+    data: bytes  # what was sent: ESC/POS bytes, or the PDF of an A4 proof of submission
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,21 @@ class DocumentPrinter(Printer):
 
 
 # --- shared by printer drivers ------------------------------------------------------------
+
+# The zone of the times printed on the kiosk's own pages (test pages, proofs): the
+# village's, set by the kiosk at start; the machine's own (UTC on a fresh image) until then.
+_page_zone: tzinfo | None = None
+
+
+def set_page_zone(zone: tzinfo | None) -> None:
+    global _page_zone
+    _page_zone = zone
+
+
+def page_time() -> datetime:
+    """Now, in the zone the kiosk's pages print times in."""
+    return datetime.now(_page_zone) if _page_zone is not None else datetime.now().astimezone()
+
 
 
 def printer_status(

@@ -29,7 +29,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -63,7 +62,7 @@ from drivers.model import (
     HealthLevel,
     PaperLevel,
 )
-from printer.base import DocumentPrinter, PrintedDocument, refuse_unless_usable
+from printer.base import DocumentPrinter, PrintedDocument, page_time, refuse_unless_usable
 
 log = logging.getLogger(__name__)
 
@@ -356,7 +355,7 @@ class CupsDocumentPrinter(DocumentPrinter):
         ]
         name = f"{self.device_id}-test-page"
         try:
-            pdf = test_page_pdf(self._settings.queue, details, datetime.now().astimezone())
+            pdf = test_page_pdf(self._settings.queue, details, page_time())
             self._print_io(name, pdf, "Test page", name)
         except DeviceError as error:
             return HealthCheck("test page", False, str(error))

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -62,6 +61,7 @@ from printer.base import (
     PrintedReceipt,
     PrinterSimulator,
     ReceiptPrinter,
+    page_time,
     printer_status,
     refuse_unless_usable,
     stopped_while_printing,
@@ -390,7 +390,7 @@ def build_test_receipt(device_id: str) -> Receipt:
     return Receipt(
         header=("APM Kiosk",),
         title="TES PRINTER",
-        rows=(("Printer", device_id), ("Waktu", datetime.now().strftime("%d-%m-%Y %H:%M"))),
+        rows=(("Printer", device_id), ("Waktu", page_time().strftime("%d-%m-%Y %H:%M %Z"))),
         tracking_code="TEST-0000",
         qr_payload="APM-KIOSK-PRINTER-TEST",
         footer=("Jika struk ini terbaca, printer berfungsi.",),
