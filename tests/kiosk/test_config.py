@@ -566,7 +566,8 @@ def test_shipped_configs_load_with_the_real_drivers(
     if missing:
         pytest.skip(f"driver layers not installed yet: {missing}")
     settings = load_config(install_example(name, tmp_path, ca_pem))
-    assert settings.device_type("document_printer") == "simulated"
+    expected = "cups" if name == "cups-a4.toml" else "simulated"
+    assert settings.device_type("document_printer") == expected
 
 
 @pytest.mark.parametrize("name", SHIPPED)
