@@ -50,6 +50,7 @@ logger = logging.getLogger(__name__)
 
 BITS_PER_BYTE = 10  # start bit, 8 data bits, stop bit (8N1)
 PACING_SLICE_S = 0.005  # with `baud`, read about this much of the line at a time
+PACING_SLACK_S = 0.01  # bytes waiting this soon after the line's last one continue it
 LINK_CHANGE_TIMEOUT_S = 5.0
 SOCAT_START_TIMEOUT_S = 5.0
 RECEIPT_FILE = re.compile(r"^(\d{4,})\.bin$")
@@ -529,10 +530,11 @@ class EscposPeer:
         try:
             while not self._stopping.is_set():
                 self._follow_the_plug()
+                asked_at = time.monotonic()
                 data = self._link.read(self._read_limit(), 0.5, self._wake_read)
                 self._drain_wake_pipe()
                 if data:
-                    self._pace(len(data))
+                    self._pace(len(data), asked_at)
                     answer = self.printer.receive(data)
                     if answer:
                         self._link.write(answer)
@@ -579,12 +581,20 @@ class EscposPeer:
             return 65536
         return max(1, int(self.baud / BITS_PER_BYTE * PACING_SLICE_S))
 
-    def _pace(self, count: int) -> None:
-        """With `baud`: the bytes just read are taken only when the line has carried them."""
+    def _pace(self, count: int, asked_at: float) -> None:
+        """With `baud`: the bytes just read are taken only when the line has carried them.
+        `asked_at`: when the read began."""
         if self.baud is None:
             return
         now = time.monotonic()
-        self._line_free_at = max(self._line_free_at, now) + count * BITS_PER_BYTE / self.baud
+        # Bytes that were already waiting when we asked (we were pacing the previous
+        # ones, and woke a little late) queued behind the line's last byte: the line
+        # carried them back to back, so time them from its end, or every late wake-up
+        # would slow the line down. Bytes we had to wait for start now.
+        waited = now - asked_at > PACING_SLACK_S / 10
+        recent = asked_at - self._line_free_at < PACING_SLACK_S
+        start = self._line_free_at if recent and not waited else now
+        self._line_free_at = start + count * BITS_PER_BYTE / self.baud
         delay = self._line_free_at - now
         if delay > 0:
             self._stopping.wait(delay)
