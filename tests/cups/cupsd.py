@@ -262,6 +262,11 @@ def why_ippeveprinter_cannot_run() -> str | None:
             f"{', '.join(missing)} not installed (apt-get install cups-ipp-utils dbus-daemon; "
             "ippeveprinter exits at start without a D-Bus to reach Avahi through)"
         )
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return "no IPv6 loopback here: ippeveprinter exits when it cannot listen on ::1"
     return None
 
 
