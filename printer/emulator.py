@@ -73,6 +73,10 @@ class Emulator:
             host, port = options.tcp
             self.peer = EscposPeer.tcp(port, host, **peer_options)
         else:
+            try:
+                options.pty.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise PeerError(f"cannot make {options.pty}: {error.strerror}") from None
             self.peer = EscposPeer.pty(options.pty, **peer_options)
         self._control_address: tuple[str, int] | None = options.control
         self.control: LineControlServer | None = None

@@ -359,6 +359,7 @@ class EscposPeer:
         self._link_error = ""
         self._stopping = threading.Event()
         self._wake_read, self._wake_write = -1, -1  # a pipe while started
+        self._wake_lock = threading.Lock()  # a late listener never writes to a closed pipe
         self._thread: threading.Thread | None = None
         self._line_free_at = 0.0  # with `baud`: when the line has carried what was read
         self._unsubscribe: list[Callable[[], None]] = []
@@ -406,9 +407,10 @@ class EscposPeer:
         self._stopping.set()
         self._wake()
         thread.join()
-        os.close(self._wake_read)
-        os.close(self._wake_write)
-        self._wake_read, self._wake_write = -1, -1
+        with self._wake_lock:
+            os.close(self._wake_read)
+            os.close(self._wake_write)
+            self._wake_read, self._wake_write = -1, -1
 
     def __enter__(self) -> EscposPeer:
         return self.start()
@@ -600,9 +602,10 @@ class EscposPeer:
             self._stopping.wait(delay)
 
     def _wake(self) -> None:
-        if self._wake_write >= 0:
-            with contextlib.suppress(BlockingIOError):  # full: the thread is woken anyway
-                os.write(self._wake_write, b"x")
+        with self._wake_lock:
+            if self._wake_write >= 0:
+                with contextlib.suppress(BlockingIOError):  # full: the thread is woken anyway
+                    os.write(self._wake_write, b"x")
 
     def _drain_wake_pipe(self) -> None:
         while _wait_readable(None, 0, self._wake_read):
