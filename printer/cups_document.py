@@ -4,7 +4,7 @@
     type = "cups"
     queue = "A4"                  # lpstat -p lists the queues
     server = "localhost:631"      # or cupsd's socket, "/run/cups/cups.sock"
-    job_timeout_s = 300           # a job not completed by then is cancelled and reported
+    job_timeout_s = 90            # a job not completed by then is cancelled and reported
 
 A letter is submitted as it is (document-format application/pdf; a signed PDF must not
 be altered), under the kiosk's job name, and followed with Get-Job-Attributes until it
@@ -99,7 +99,9 @@ class CupsDocumentPrinterSettings(BaseModel):
     queue: str = Field(min_length=1, max_length=127, pattern=r"^[^/#\s]+$")
     server: str = "localhost:631"  # host[:port] of cupsd, or the path of its socket
     user_name: str = Field(default="apm-kiosk", min_length=1, max_length=255)
-    job_timeout_s: float = Field(default=300.0, gt=0, le=24 * 3600)
+    # Below the kiosk's own print deadline ([timeouts] print_s = 120): the job is settled
+    # (printed, or cancelled so it cannot come out later) before the citizen is told.
+    job_timeout_s: float = Field(default=90.0, gt=0, le=24 * 3600)
     request_timeout_s: float = Field(default=10.0, gt=0, le=120)  # each IPP call
     poll_interval_s: float | None = Field(default=5.0, gt=0)
 
