@@ -124,12 +124,6 @@ class VirtualEscposPrinter(FaultControls):
         with self._lock:
             return self._received
 
-    @property
-    def discarded_bytes(self) -> int:
-        """Bytes lost: always 0, since a stopped printer keeps what it receives (`held`).
-        Kept for callers of the earlier model, in which a stopped printer lost them."""
-        return 0
-
     # --- internals -------------------------------------------------------------------------
 
     def _stopped(self) -> bool:
