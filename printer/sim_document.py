@@ -61,6 +61,7 @@ from printer.base import (
 
 class SimulatedDocumentPrinterSettings(FaultSettings):
     supported_faults: ClassVar[frozenset[Fault]] = PRINTER_FAULTS
+    counts_job_bytes: ClassVar[bool] = False  # a PDF is one job: no "after N bytes"
 
     type: Literal["simulated"]
     print_delay_s: float = Field(default=0.5, ge=0, le=60)

@@ -124,10 +124,11 @@ def _nul_terminated(rest: bytes) -> int | None:
 
 
 def _dle_dc4(rest: bytes) -> int | None:
-    """DLE DC4 fn ...: fn 8 (clear buffers) has 7 bytes, the others 3."""
+    """DLE DC4 fn ...: the length after DC4, fn included. fn 8 (clear buffers) takes
+    d1..d7, fn 7 (send status) one byte m, fn 1 and 2 (pulse, power off) two."""
     if not rest:
         return None
-    return 7 if rest[0] == 8 else 3
+    return {8: 8, 7: 2}.get(rest[0], 3)
 
 
 ESC_RULES: dict[int, Rule] = {

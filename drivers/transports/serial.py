@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import termios
 from typing import Any
 
 from drivers.transports.base import Transport, TransportError, TransportErrorKind
@@ -101,7 +102,8 @@ class SerialTransport(Transport):
         port = self._connected()
         try:
             port.reset_input_buffer()
-        except (serial.SerialException, OSError) as error:
+        # A vanished port fails in tcflush with termios.error, which is not an OSError.
+        except (serial.SerialException, OSError, termios.error) as error:
             self.close()
             raise self._error(TransportErrorKind.NO_DEVICE, str(error)) from None
 

@@ -169,14 +169,7 @@ def test_a_printer_that_never_answers_status_still_prints(started, peers, link):
     assert "A-1" in decode_escpos(receipt.data)
 
 
-SERIAL_EIO_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="drivers/transports/serial.py lets termios.error (EIO from tcflush in "
-    "discard_input) escape: a vanished serial port stays 'online' and is never reopened",
-)
-
-
-@pytest.mark.parametrize("link", ["tcp", pytest.param("pty", marks=SERIAL_EIO_BUG)])
+@pytest.mark.parametrize("link", ["tcp", "pty"])
 def test_unplugged_is_no_device_and_recovers_when_plugged_back(started, peers, link):
     peer = peers(link)
     printer = started(driver_for(peer))

@@ -35,7 +35,7 @@ def test_registries_resolve_config_types_to_driver_classes():
     assert DOCUMENT_PRINTERS.resolve("simulated") is SimulatedDocumentPrinter
     assert CARD_READERS.resolve("simulated") is SimulatedCardReader
     assert TRANSPORTS.names() == ["cups", "serial", "simulated", "tcp", "usb"]
-    with pytest.raises(UnknownType, match="known types: escpos"):
+    with pytest.raises(UnknownType, match="known types: cups-a4, escpos"):
         RECEIPT_PRINTERS.resolve("star")
 
 
