@@ -138,6 +138,7 @@ class EscposPrinter(ReceiptPrinter):
         self._phases: dict[str, Phase] = {}  # receipt jobs not finished yet
         self._phases_lock = threading.Lock()
         self._wake_holder = threading.Event()  # set by cancel: stop waiting now
+        self._closing = threading.Event()
         self.simulator = _virtual_printer(self._transport)
         if self.simulator is not None:
             refresh_status_on_change(self, self.simulator.faults)
@@ -172,6 +173,16 @@ class EscposPrinter(ReceiptPrinter):
             self._phases[job_id] = Phase.CANCELLED if phase is Phase.HELD else Phase.CANCEL_IF_HELD
         self._wake_holder.set()
         return True
+
+    def close(self) -> Job[None]:
+        """Waiting jobs give up at once: a kiosk that stops must not hang on paper."""
+        self._closing.set()
+        with self._phases_lock:
+            for job_id, phase in self._phases.items():
+                if phase in (Phase.QUEUED, Phase.HELD):
+                    self._phases[job_id] = Phase.CANCELLED
+        self._wake_holder.set()
+        return super().close()
 
     def _forget_job(self, job: Job[PrintedReceipt]) -> None:
         with self._phases_lock:
@@ -222,7 +233,8 @@ class EscposPrinter(ReceiptPrinter):
         deadline = time.monotonic() + self._settings.hold_timeout_s
         status = self._refresh_status_io()
         while _stopped_mid_job(status) and time.monotonic() < deadline:
-            time.sleep(self._settings.hold_check_s)
+            if self._closing.wait(self._settings.hold_check_s):
+                break
             status = self._refresh_status_io()
         problem = stopped_while_printing(status)
         if problem is not None:
@@ -256,12 +268,9 @@ class EscposPrinter(ReceiptPrinter):
                 if self._answers_status is False:  # never answered: it cannot report
                     return DeviceStatus(Availability.ONLINE, detail="printer reports no status")
                 return _unknown_sensors(Availability.ONLINE, "no answer to status requests")
-            availability = (
-                Availability.NO_DEVICE
-                if error.kind is TransportErrorKind.NO_DEVICE
-                else Availability.ERROR
-            )
-            return _unknown_sensors(availability, error.message)
+            if error.kind is TransportErrorKind.NO_DEVICE:
+                return _unknown_sensors(Availability.NO_DEVICE, f"{error.message}; reconnecting")
+            return _unknown_sensors(Availability.ERROR, error.message)
 
     def _connect(self) -> bool:
         """Open the link if it is closed, but not more often than the backoff allows: a

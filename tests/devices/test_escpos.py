@@ -244,6 +244,17 @@ def test_a_queued_job_cancelled_before_it_meets_paper_out_never_prints(started):
     assert printer.simulator.printed() == []
 
 
+def test_closing_the_printer_gives_up_a_held_job_at_once(started):
+    """A kiosk that stops (SIGTERM) must not hang for the hold time on an empty roll."""
+    printer = started(simulated_escpos_printer(faults=["paper_out"]))
+    job = printer.print_receipt(sample_receipt(), OWNER)
+    with pytest.raises(FutureTimeout):
+        job.result(0.3)
+    printer.close().result(2.0)  # far below the 120 s hold time
+    assert failure(job).kind is ErrorKind.CANCELLED
+    assert printer.simulator.printed() == []
+
+
 def test_a_job_already_sent_cannot_be_cancelled(started):
     printer = started(simulated_escpos_printer())
     job = printer.print_receipt(sample_receipt(), OWNER)
