@@ -57,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="CA certificate the letters must be signed under (repeatable; needed with --backend-url)",
     )
     demo.add_argument(
+        "--receipt-printer",
+        metavar="SPEC",
+        default="simulated",
+        help="simulated (default), emulator (ESC/POS emulator on TCP), emulator-pty "
+        "(on a socat pty at 115200 baud), or tcp:HOST:PORT (a network printer)",
+    )
+    demo.add_argument(
         "--state-dir",
         metavar="DIR",
         help="keep the kiosk's state here, to restart a killed demo from it (default: a temporary folder)",

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kiosk.config import KioskSettings
@@ -28,7 +28,7 @@ trust_anchors = [{anchors}]
 
 [devices.receipt_printer]
 type = "escpos"
-transport = {{ type = "simulated" }}
+transport = {receipt_transport}
 
 [devices.document_printer]
 type = "simulated"
@@ -48,6 +48,7 @@ def demo_settings(
     auto_sign_s: float = 2.0,
     backend_url: str | None = None,
     trust_anchors: Sequence[Path] = (),
+    receipt_transport: Mapping[str, Any] | None = None,
 ) -> KioskSettings:
     """Settings for the demo, through the same loader and validation as a real file.
 
@@ -69,8 +70,22 @@ def demo_settings(
         backend=backend,
         paper=toml_string((state_dir / "paper").as_posix()),
         anchors=", ".join(toml_string(Path(a).as_posix()) for a in trust_anchors),
+        receipt_transport=toml_inline_table(receipt_transport or {"type": "simulated"}),
     )
     return load_config_text(text, source="<demo config>", base_dir=state_dir)
+
+
+def toml_inline_table(table: Mapping[str, Any]) -> str:
+    """{ key = value, ... } for strings, numbers and booleans."""
+
+    def value(item: Any) -> str:
+        if isinstance(item, bool):
+            return "true" if item else "false"
+        if isinstance(item, int | float):
+            return repr(item)
+        return toml_string(str(item))
+
+    return "{ " + ", ".join(f"{key} = {value(item)}" for key, item in table.items()) + " }"
 
 
 def toml_string(value: str) -> str:

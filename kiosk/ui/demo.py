@@ -30,6 +30,7 @@ from PySide6.QtGui import QGuiApplication, QMouseEvent
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickItem, QQuickWindow
 
+from kiosk.demo.printer import parse_receipt_printer, start_receipt_printer
 from kiosk.ui.app import (
     EXIT_RUNTIME_FAILED,
     QML_DIR,
@@ -64,6 +65,8 @@ class DemoLaunch:
     backend_url: str | None = None
     trust_anchors: tuple[Path, ...] = ()
     fault_proxy: bool = False  # put kiosk.demo.faulty_backend in front of the backend
+    receipt_printer: str = "simulated"  # see kiosk.demo.printer
+    printer_peer: Any = None  # the receipt printer emulator, once started
     auto_sign: bool = True  # the embedded server signs by itself (a script may play the head)
     proxy: FaultyBackend | None = None
 
@@ -90,18 +93,25 @@ def demo_runtime_loader(launch: DemoLaunch) -> Callable[[Post], Runtime]:
             launch.proxy = FaultyBackend(backend_url)
             backend_url = launch.proxy.url if backend_url else None
         try:
+            choice = parse_receipt_printer(launch.receipt_printer)
+            transport, launch.printer_peer = start_receipt_printer(choice, launch.state_dir)
             settings = demo_settings(
                 launch.state_dir,
                 width=DEMO_WIDTH,
                 height=DEMO_HEIGHT,
                 backend_url=backend_url,
                 trust_anchors=launch.trust_anchors,
+                receipt_transport=transport,
             )
             options = runtime_options(settings, proxy=launch.proxy, auto_sign=launch.auto_sign)
+            if launch.printer_peer is not None:
+                options.setdefault("on_shutdown", []).append(launch.printer_peer.stop)
             return KioskRuntime(settings, post, **options)
         except BaseException:
             if launch.proxy is not None:
                 launch.proxy.stop()
+            if launch.printer_peer is not None:
+                launch.printer_peer.stop()
             raise
 
     return load
@@ -110,7 +120,10 @@ def demo_runtime_loader(launch: DemoLaunch) -> Callable[[Post], Runtime]:
 def launch_from(args: argparse.Namespace, steps: list[Step], state_dir: Path) -> DemoLaunch:
     anchors = tuple(Path(a).absolute() for a in getattr(args, "trust_anchor", None) or ())
     launch = DemoLaunch(
-        state_dir=state_dir, backend_url=getattr(args, "backend_url", None), trust_anchors=anchors
+        state_dir=state_dir,
+        backend_url=getattr(args, "backend_url", None),
+        trust_anchors=anchors,
+        receipt_printer=getattr(args, "receipt_printer", None) or "simulated",
     )
     if not steps:  # the interactive demo: nothing more to load before the attract screen
         return launch
@@ -124,6 +137,10 @@ def launch_from(args: argparse.Namespace, steps: list[Step], state_dir: Path) ->
 def argument_problem(args: argparse.Namespace) -> str | None:
     """What is wrong with the demo's arguments, before anything starts (None: nothing)."""
     anchors = getattr(args, "trust_anchor", None) or []
+    try:
+        parse_receipt_printer(getattr(args, "receipt_printer", None) or "simulated")
+    except ValueError as exc:
+        return str(exc)
     if getattr(args, "backend_url", None) and not anchors:
         return (
             "--backend-url needs --trust-anchor PEM: the CA certificate the server signs "
@@ -174,7 +191,7 @@ def run_demo(args: argparse.Namespace) -> int:
             keep_alive.append(runner)
             kiosk.bridge.runtimeReady.connect(runner.begin)
         else:
-            panel = DeveloperPanel(kiosk)
+            panel = DeveloperPanel(kiosk, launch)
             keep_alive.append(panel)
             app.aboutToQuit.connect(panel.close)
         code = app.exec()
@@ -185,7 +202,7 @@ def run_demo(args: argparse.Namespace) -> int:
             print("autoplay: QML warnings: " + " | ".join(problems.messages[:5]), file=sys.stderr)
             code = 1
         if out is not None and kiosk.runtime is not None:
-            written = write_printed(kiosk, out / "printed")
+            written = write_printed(kiosk, out / "printed", launch.printer_peer)
             # The CA the letters were checked against, so they can be validated afterwards.
             if launch.demo_ca().is_file():
                 (out / "demo-ca.pem").write_bytes(launch.demo_ca().read_bytes())
@@ -258,8 +275,9 @@ class ScreenRecorder:
         image.save(str(self.folder / f"{self.count:02d}-{screen}.png"))
 
 
-def write_printed(kiosk: KioskWindow, folder: Path) -> int:
-    """Everything the simulated printers printed, as files a person can open."""
+def write_printed(kiosk: KioskWindow, folder: Path, printer_peer: Any = None) -> int:
+    """Everything the simulated printers (or the receipt printer emulator) printed, as
+    files a person can open."""
     from printer.escpos_text import decode_escpos
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -269,11 +287,24 @@ def write_printed(kiosk: KioskWindow, folder: Path) -> int:
         (folder / f"{n:02d}-{letter_name(item)}.pdf").write_bytes(item.data)
         written += 1
     receipt_printer = kiosk.runtime.devices["receipt_printer"]
-    for n, item in enumerate(_printed(receipt_printer), start=1):
+    receipts = printer_peer.receipts() if printer_peer is not None else _printed(receipt_printer)
+    for n, item in enumerate(receipts, start=1):
         (folder / f"{n:02d}-receipt.escpos").write_bytes(item.data)
         (folder / f"{n:02d}-receipt.txt").write_text(decode_escpos(item.data), encoding="utf-8")
         written += 1
     return written
+
+
+def fault_controls(kiosk: KioskWindow, role: str, launch: DemoLaunch | None) -> Any:
+    """What takes a device's faults: its simulator, or the receipt printer emulator at
+    the far end of a real link (None while the kiosk is still loading)."""
+    runtime = kiosk.runtime
+    if runtime is None:
+        return None
+    peer = launch.printer_peer if launch is not None else None
+    if role == "receipt_printer" and peer is not None:
+        return peer
+    return getattr(runtime.devices[role], "simulator", None)
 
 
 def letter_name(printout: Any) -> str:
@@ -410,7 +441,9 @@ class Autoplay(QObject):
         elif step.action == "remove_card":
             devices["card_reader"].simulator.remove()
         elif step.action == "fault":
-            simulator = devices[step.args["device"]].simulator
+            simulator = fault_controls(self.kiosk, step.args["device"], self.launch)
+            if simulator is None:
+                raise StepFailed(f"{step.args['device']} is not simulated: no faults to inject")
             try:
                 if step.args.get("active", True):
                     simulator.inject(step.args["fault"])
@@ -520,9 +553,10 @@ def _visual_items(item: QQuickItem) -> list[QQuickItem]:
 class DeveloperPanel(QObject):
     """A second window for developers: tap demo cards, lift them, inject faults."""
 
-    def __init__(self, kiosk: KioskWindow) -> None:
+    def __init__(self, kiosk: KioskWindow, launch: DemoLaunch | None = None) -> None:
         super().__init__()
         self.kiosk = kiosk
+        self.launch = launch
         self.engine = QQmlApplicationEngine()
         context = self.engine.rootContext()
         context.setContextProperty("devpanel", self)
@@ -536,10 +570,7 @@ class DeveloperPanel(QObject):
             shiboken6.delete(self.engine)
 
     def _simulator(self, role: str) -> Any:
-        runtime = self.kiosk.runtime
-        if runtime is None:  # still loading: the panel's buttons do nothing yet
-            return None
-        return getattr(runtime.devices[role], "simulator", None)
+        return fault_controls(self.kiosk, role, self.launch)
 
     @Slot(str)
     def tap(self, uid: str) -> None:

@@ -190,3 +190,42 @@ def test_a_bad_fault_step_is_refused_before_anything_runs(tmp_path: Path):
     assert result.returncode == 2
     assert "step 2: unknown crashpoint 'submit.lunch'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("printer", ["emulator", "emulator-pty"])
+def test_the_demo_prints_through_the_printer_emulator_and_holds_the_receipt_for_paper(
+    tmp_path: Path, printer: str
+):
+    """`--receipt-printer emulator(-pty)`: the real ESC/POS driver over a real link. The
+    roll runs out before the receipt; the screen says it waits; paper is loaded and
+    exactly one receipt comes out, with the village's time and the queue number."""
+    steps = [
+        {"do": "fault", "device": "receipt_printer", "fault": "paper_out"},
+        *UP_TO_CONFIRM,
+        CONFIRM,
+        {"expect": "waiting"},
+        {"do": "wait", "seconds": 1},
+        {"do": "fault", "device": "receipt_printer", "fault": "paper_out", "active": False},
+        {"expect": "done", "timeout_s": 60},
+    ]
+    out = tmp_path / "out"
+    result = demo(
+        "--autoplay",
+        "--receipt-printer",
+        printer,
+        "--out",
+        str(out),
+        "--script",
+        str(script(tmp_path, steps)),
+    )
+    assert result.returncode == 0, result.stderr
+    [receipt] = (out / "printed").glob("*-receipt.txt")
+    text = receipt.read_text(encoding="utf-8")
+    assert text.count("[CUT]") == 1 and "[QR: APM1:AMBIL:" in text
+    assert "No. antrean" in text and " WIB" in text
+
+
+def test_a_bad_receipt_printer_choice_is_refused_before_anything_starts(tmp_path: Path):
+    result = demo("--autoplay", "--receipt-printer", "lpt1", "--out", str(tmp_path / "out"))
+    assert result.returncode != 0
+    assert "expected one of simulated, emulator, emulator-pty, tcp:HOST:PORT" in result.stderr
