@@ -170,7 +170,9 @@ class EscposPrinter(ReceiptPrinter):
             phase = self._phases.get(job_id)
             if phase not in (Phase.QUEUED, Phase.HELD):
                 return False
-            self._phases[job_id] = Phase.CANCELLED if phase is Phase.HELD else Phase.CANCEL_IF_HELD
+            # A queued job on a printer known to be stopped would have to wait: stop it now.
+            waits = phase is Phase.HELD or not self.status.usable
+            self._phases[job_id] = Phase.CANCELLED if waits else Phase.CANCEL_IF_HELD
         self._wake_holder.set()
         return True
 
@@ -328,9 +330,9 @@ class EscposPrinter(ReceiptPrinter):
 
     def _check_profile(self) -> None:
         """A wrong profile or code page is a config error: say so at open, not at the
-        first citizen's receipt."""
-        if self._layout.profile is None and self._layout.code_page is None:
-            return
+        first citizen's receipt. This also imports python-escpos and loads its printer
+        profiles now, on this thread after the attract screen, not when the first receipt
+        is due (~0.5 s)."""
         from escpos.capabilities import CAPABILITIES
 
         known = CAPABILITIES["profiles"]

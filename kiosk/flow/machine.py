@@ -361,7 +361,7 @@ class Flow:
 
     def _queued_outcome(self, s: FlowState) -> Step:
         """Saved in the outbox, not yet answered: a receipt now, the letter later."""
-        s = replace(s, screen=Screen.DONE, queued=True, receipt_pending=True)
+        s = _receipt_asked(replace(s, screen=Screen.DONE, queued=True))
         return s, [PrintReceipt(s.session_no, receipt_for(s, None, self._now()))]
 
     def _on_submitted(self, s: FlowState, e: ev.Submitted) -> Step:
@@ -370,7 +370,7 @@ class Flow:
         if s.screen is not Screen.SUBMITTING:
             return s, []
         request = e.request
-        s = replace(s, request=request, screen=Screen.WAITING, receipt_pending=True)
+        s = _receipt_asked(replace(s, request=request, screen=Screen.WAITING))
         receipt = PrintReceipt(s.session_no, receipt_for(s, request, self._now()))
         next_state, effects = self._after_status(s, request)
         return next_state, [receipt, *effects]
@@ -642,6 +642,16 @@ _CITIZEN_ACTIONS = (
     ev.StillHere,
     ev.CardPresented,
 )
+
+
+def _receipt_asked(s: FlowState) -> FlowState:
+    """The receipt is on its way; if the printer already waits for paper, say so now
+    (no status change will come to say it)."""
+    printer = s.devices.get(ev.PrinterRole.RECEIPT.value)
+    waiting = printer is not None and not printer.usable
+    return replace(
+        s, receipt_pending=True, receipt_problem=texts.RECEIPT_WAITING if waiting else None
+    )
 
 
 def _is_citizen_action(event: ev.Event) -> bool:

@@ -87,3 +87,11 @@ def test_zone_names_and_queue_numbers():
     assert format_local(LATE_NIGHT_UTC, village_zone("Asia/Jayapura")) == "01-12-2026 08:28 WIT"
     assert queue_number(datetime(2026, 12, 1), 7) == "011226-007"
     assert queue_number(datetime(2026, 12, 1), 1234) == "011226-1234"
+
+
+def test_a_receipt_asked_for_while_the_roll_is_already_empty_says_it_waits():
+    driver = driver_in("WIB").at_confirm()
+    driver.send(ev.DeviceStatusChanged("receipt_printer", False, "offline", "paper out"))
+    driver.send(ev.Confirm())
+    driver.send(ev.Submitted(driver.state.session_no, letter_request()))
+    assert "menunggu kertas" in view_model(driver.state)["receiptProblem"]

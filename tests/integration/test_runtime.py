@@ -313,3 +313,39 @@ def test_try_again_after_a_slow_save_queues_the_draft_once(tmp_path: Path, make_
     client = BackendClient(server.url, server.kiosk_token)
     session = client.identify(IdentifyByCard(card_uid=SITI_UID))
     assert len(client.my_requests(session.session_token).requests) == 1
+
+
+def test_a_receipt_held_for_paper_is_explained_then_printed_once(
+    tmp_path: Path, make_host, server
+):
+    host = make_host(settings_for(tmp_path, server.url))
+    receipts = host.simulator("receipt_printer")
+    receipts.inject("paper_out")
+    walk_to_confirm(host, "Mendaftar sekolah anak")
+    host.send(ev.Confirm())
+    host.on(Screen.WAITING)
+    host.pump_until(lambda: "menunggu kertas" in host.runtime.view()["receiptProblem"])
+    assert receipts.printed() == []
+    receipts.clear("paper_out")
+    host.pump_until(lambda: len(receipts.printed()) == 1)
+    host.pump_until(lambda: not host.state.receipt_pending)  # ReceiptPrinted arrived
+    assert host.runtime.view()["receiptProblem"] == ""
+
+
+def test_a_held_receipt_is_cancelled_when_the_citizen_leaves(tmp_path: Path, make_host, server):
+    """Its QR carries the pickup code: it must not come out for the next person."""
+    host = make_host(settings_for(tmp_path, server.url))
+    receipts = host.simulator("receipt_printer")
+    receipts.inject("cover_open")
+    walk_to_confirm(host, "Mendaftar sekolah anak")
+    host.send(ev.Confirm())
+    host.on(Screen.WAITING)
+    host.pump_until(lambda: "menunggu kertas" in host.runtime.view()["receiptProblem"])
+    host.send(ev.FinishLater())
+    host.send(ev.Finish())
+    host.on(Screen.ATTRACT)
+    host.pump_until(lambda: not host.runtime._receipt_jobs)  # the job ended: cancelled
+    receipts.clear("cover_open")
+    printer = host.runtime.devices["receipt_printer"]
+    printer.refresh_status().result(5)
+    assert receipts.printed() == []
