@@ -18,6 +18,7 @@ import pytest
 
 from drivers.device import Device
 from drivers.model import DataReceived, DeviceEvent, JobCompleted, StatusChanged
+from drivers.sim.escpos_peer import EscposPeer
 from printer.receipt import Receipt
 
 OWNER = "kiosk"
@@ -281,4 +282,29 @@ def serial_peer(pty_pair: tuple[Path, Path]) -> Iterator[Callable[..., PtyPeer]]
 
     yield make
     for peer in peers:
+        peer.stop()
+
+
+# --- the printer emulator (drivers.sim.escpos_peer) on a real link ---------------------
+
+
+@pytest.fixture
+def peers(tmp_path: Path) -> Iterator[Callable[..., EscposPeer]]:
+    """`peers("tcp" | "pty", **options)`: a started peer, stopped after the test."""
+    made: list[EscposPeer] = []
+
+    def make(link: str, **options: Any) -> EscposPeer:
+        if link == "tcp":
+            peer = EscposPeer.tcp(**options)
+        else:
+            if shutil.which("socat") is None:
+                pytest.skip("socat is not installed (apt-get install socat)")
+            directory = tmp_path / f"pty{len(made)}"
+            directory.mkdir()
+            peer = EscposPeer.pty(directory, **options)
+        made.append(peer.start())
+        return peer
+
+    yield make
+    for peer in made:
         peer.stop()

@@ -41,28 +41,6 @@ STATUS_REQUEST = b"\x10\x04"
 needs_socat = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
 
 
-@pytest.fixture
-def peers(tmp_path: Path) -> Iterator[Callable[..., EscposPeer]]:
-    """`peers("tcp" | "pty", **options)`: a started peer, stopped after the test."""
-    made: list[EscposPeer] = []
-
-    def make(link: str, **options: Any) -> EscposPeer:
-        if link == "tcp":
-            peer = EscposPeer.tcp(**options)
-        else:
-            if shutil.which("socat") is None:
-                pytest.skip("socat is not installed (apt-get install socat)")
-            directory = tmp_path / f"pty{len(made)}"
-            directory.mkdir()
-            peer = EscposPeer.pty(directory, **options)
-        made.append(peer.start())
-        return peer
-
-    yield make
-    for peer in made:
-        peer.stop()
-
-
 def driver_for(peer: EscposPeer, **settings: Any):
     """The real driver pointed at the peer, as a kiosk config would point it."""
     transport = peer.transport_settings(BAUD)

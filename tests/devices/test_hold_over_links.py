@@ -5,10 +5,8 @@ resumes once the person fixes the printer, and exactly one receipt comes out."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,24 +21,13 @@ LINKS = ["tcp", "pty"]
 
 
 @pytest.fixture
-def peer_on(tmp_path: Path) -> Iterator[Callable[..., EscposPeer]]:
-    made: list[EscposPeer] = []
+def peer_on(peers) -> Callable[..., EscposPeer]:
+    """The emulator on `link`; on a pty it reads at 115200 baud, as the line would carry."""
 
     def make(link: str, **options: Any) -> EscposPeer:
-        if link == "tcp":
-            peer = EscposPeer.tcp(**options)
-        else:
-            if shutil.which("socat") is None:
-                pytest.skip("socat is not installed (apt-get install socat)")
-            directory = tmp_path / f"pty{len(made)}"
-            directory.mkdir()
-            peer = EscposPeer.pty(directory, baud=115200, **options)
-        made.append(peer.start())
-        return peer
+        return peers(link, **({"baud": 115200} if link == "pty" else {}), **options)
 
-    yield make
-    for peer in made:
-        peer.stop()
+    return make
 
 
 def driver_for(peer: EscposPeer, **settings: Any):
