@@ -72,6 +72,7 @@ class ErrorCode(StrEnum):
     UNKNOWN_RESIDENT = "unknown_resident"  # an offline request's NIK is not a resident's
     WRONG_PIN = "wrong_pin"  # NIK unknown or PIN wrong (not told apart, on purpose)
     LOCKED = "locked"  # too many wrong PINs; retry_after_s says when to try again
+    FINGERPRINT_MISMATCH = "fingerprint_mismatch"  # a SAM reader matched another finger
     SESSION_EXPIRED = "session_expired"
     SERVICE_UNAVAILABLE = "service_unavailable"  # service disabled for this kiosk
     INVALID_FORM = "invalid_form"  # field_errors says which fields
@@ -199,7 +200,22 @@ class IdentifyByNikPin(Sent):
     pin: Pin
 
 
-IdentifyRequest = Annotated[IdentifyByCard | IdentifyByNikPin, Field(discriminator="method")]
+class IdentifyBySam(Sent):
+    """The NIK as a SAM-equipped e-KTP reader at the kiosk read it from the chip.
+
+    The backend trusts it as far as it trusts the kiosk (its device token): only kiosks
+    configured with a SAM reader send it. A fingerprint the reader matched against
+    another finger is refused; one not checked is the backend's policy to accept."""
+
+    method: Literal["sam"] = "sam"
+    nik: Nik
+    fingerprint: Literal["matched", "not-matched", "not-done", "not-supported"]
+    reader: ShortText  # model, serial and SAM id, for the audit trail
+
+
+IdentifyRequest = Annotated[
+    IdentifyByCard | IdentifyByNikPin | IdentifyBySam, Field(discriminator="method")
+]
 
 
 class Resident(Answer):

@@ -39,6 +39,7 @@ from apm_api.models import (
     ErrorCode,
     Heartbeat,
     HeartbeatAck,
+    IdentifyBySam,
     IdentifyRequest,
     KioskConfig,
     MarkPrinted,
@@ -166,6 +167,8 @@ class Api:
                 raise Reply(
                     404, ErrorCode.UNKNOWN_CARD, "Kartu belum terdaftar.", "Card not registered."
                 )
+        elif body.method == "sam":
+            resident = self._resident_read_by_sam(body)
         else:
             resident, locked_s = self.store.check_pin(body.nik, body.pin)
             if resident is None and locked_s:
@@ -189,6 +192,26 @@ class Api:
             ),
         )
         return json_answer(session)
+
+    def _resident_read_by_sam(self, body: IdentifyBySam) -> Any:
+        """The chip's NIK, read by the kiosk's SAM reader (trusted as the kiosk is)."""
+        if body.fingerprint == "not-matched":
+            raise Reply(
+                401,
+                ErrorCode.FINGERPRINT_MISMATCH,
+                "Sidik jari tidak cocok dengan e-KTP.",
+                "The fingerprint does not match the e-KTP.",
+            )
+        resident = self.store.resident(body.nik)
+        if resident is None:
+            raise Reply(
+                404,
+                ErrorCode.UNKNOWN_RESIDENT,
+                "NIK tidak terdaftar sebagai warga desa ini.",
+                "This NIK is not a resident of this village.",
+            )
+        log.info("SAM read of %s by %s", mask_nik(body.nik), body.reader)
+        return resident
 
     def _session_nik(self, rq: Request) -> str:
         nik = self.store.session_nik(rq.headers.get("X-Session-Token", ""))

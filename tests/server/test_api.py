@@ -661,3 +661,15 @@ def test_the_schema_check_does_catch_a_wrong_answer(openapi: dict):
     )
     with pytest.raises(jsonschema.ValidationError):
         validator.validate({"id": "x", "tracking_code": "not-a-code"})
+
+
+def test_a_sam_read_identifies_the_resident_and_a_mismatched_finger_is_refused(kiosk: Kiosk):
+    read = {"method": "sam", "nik": SITI_NIK, "reader": "ACME EK-200 SAM 5678"}
+    answer = kiosk.identify({**read, "fingerprint": "matched"})
+    assert answer.status_code == 200
+    assert answer.json()["resident"]["nik_masked"] == SITI_MASKED
+    assert SITI_NIK not in answer.text
+    mismatch = kiosk.identify({**read, "fingerprint": "not-matched"})
+    assert error_of(mismatch) == (401, "fingerprint_mismatch")
+    stranger = {**read, "nik": "3523010101900009", "fingerprint": "not-supported"}
+    assert error_of(kiosk.identify(stranger)) == (404, "unknown_resident")
