@@ -35,6 +35,10 @@ class SubmitNikPin:
     nik: str
     pin: str
 
+    def __repr__(self) -> str:
+        # Events may end up in a log line or a traceback: never the PIN, nor the full NIK.
+        return f"SubmitNikPin(nik=<{len(self.nik)} characters>, pin=<hidden>)"
+
 
 @dataclass(frozen=True)
 class ChooseService:

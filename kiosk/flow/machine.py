@@ -10,7 +10,11 @@ called on one thread only (the GUI thread in the kiosk, the test thread in tests
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import math
+import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -31,6 +35,7 @@ from apm_api.models import (
     SubmitRequest,
     Text,
 )
+from apm_api.nik import check_nik, normalize_nik
 from kiosk import pickup
 from kiosk.flow import events as ev
 from kiosk.flow import texts
@@ -55,10 +60,12 @@ from kiosk.flow.state import (
     Deadlines,
     DeviceHealth,
     FlowState,
+    NikLock,
     Notice,
     PrintStep,
     Retry,
     Screen,
+    UnknownCard,
 )
 from kiosk.localtime import format_local, village_zone
 
@@ -69,6 +76,10 @@ RELOAD_AFTER_SUCCESS_S = 600.0  # pick up catalogue changes without a restart
 DONE_TIMEOUT_S = 20.0  # the done screen needs no answer; do not keep it for the full idle time
 AFTER_RATING_S = 3.0  # long enough to read "terima kasih"
 PICKUP_TRIES = 5  # wrong pickup codes in one session before the keypad is closed
+# An unknown card, then another unknown UID within this time (or in the same session):
+# the card shows a random UID at every power-up and can never be recognised by tapping.
+RANDOM_UID_WINDOW_S = 60.0
+DEFAULT_LOCK_S = 60  # a LOCKED answer without retry_after_s
 
 Step = tuple[FlowState, list[Effect]]
 
@@ -81,8 +92,12 @@ class Flow:
         new_key: Callable[[], str] = lambda: uuid.uuid4().hex,
         deadlines: Deadlines | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(village_zone()),
+        secret: bytes | None = None,
     ) -> None:
         self._clock = clock
+        # Keys the hashes by which the flow recognises a locked NIK or a card seen before,
+        # so that what it keeps cannot be turned back into a NIK or a UID.
+        self._secret = secret or secrets.token_bytes(32)
         self._now = now  # the village's wall clock, for what citizens read
         self._new_key = new_key
         self._deadlines = deadlines or Deadlines()
@@ -155,7 +170,7 @@ class Flow:
             return s, []
         if not s.ready:
             return _notice(s, texts.NOT_READY_TITLE, texts.NOT_READY_MESSAGE), []
-        return replace(s, screen=Screen.IDENTIFY, identify_error=None), []
+        return _identify_says(s, None), []
 
     def _on_card_presented(self, s: FlowState, e: ev.CardPresented) -> Step:
         if s.screen not in (Screen.ATTRACT, Screen.IDENTIFY, Screen.PICKUP):
@@ -163,11 +178,11 @@ class Flow:
         if not s.ready:
             return _notice(s, texts.NOT_READY_TITLE, texts.NOT_READY_MESSAGE), []
         if e.uid_is_random:
-            return replace(s, screen=Screen.IDENTIFY, identify_error=texts.RANDOM_UID), []
+            return _identify_says(s, texts.RANDOM_UID), []
         try:
             request = IdentifyByCard(card_uid=e.uid)
         except ValidationError:
-            return replace(s, screen=Screen.IDENTIFY, identify_error=texts.CARD_UNREADABLE), []
+            return _identify_says(s, texts.CARD_UNREADABLE), []
         return self._identify(s, request, ApplicantByCard(card_uid=e.uid))
 
     def _identify(
@@ -176,7 +191,7 @@ class Flow:
         request: IdentifyByCard | IdentifyByNikPin,
         applicant: ApplicantByCard | ApplicantByNik,
     ) -> Step:
-        s = replace(s, identify_error=None, applicant=applicant)
+        s = replace(_identify_says(s, None), applicant=applicant)
         s, deadline = self._busy(s, Screen.IDENTIFYING, self._deadlines.identify_s)
         return s, [
             Identify(s.session_no, request),
@@ -197,17 +212,46 @@ class Flow:
             if e.problem is ev.CardProblem.REMOVED_MID_READ
             else texts.CARD_UNREADABLE
         )
-        return replace(s, screen=Screen.IDENTIFY, identify_error=message), []
+        return _identify_says(s, message), []
 
     def _on_submit_nik_pin(self, s: FlowState, e: ev.SubmitNikPin) -> Step:
+        """Checked here first: a mistyped NIK, or one the backend locked a moment ago, is
+        answered at once without a backend call. The PIN goes into the Identify effect
+        only; nothing of it stays in the state."""
         if s.screen is not Screen.IDENTIFY:
             return s, []
-        nik, pin = e.nik.strip(), e.pin.strip()
-        if not (len(nik) == 16 and nik.isascii() and nik.isdigit()):
-            return replace(s, identify_error=texts.NIK_INVALID), []
+        nik = normalize_nik(e.nik)
+        problem = check_nik(nik, today=self._now().date())
+        if problem is not None:
+            return _identify_says(s, texts.nik_problem(problem)), []
+        lock = self._lock_on(s, nik)
+        if lock is not None:
+            return self._show_lock(s, lock.until), []
+        pin = e.pin.strip()
         if not (len(pin) == 6 and pin.isascii() and pin.isdigit()):
-            return replace(s, identify_error=texts.PIN_INVALID), []
+            return _identify_says(s, texts.PIN_INVALID), []
         return self._identify(s, IdentifyByNikPin(nik=nik, pin=pin), ApplicantByNik(nik=nik))
+
+    def _digest(self, kind: str, value: str) -> str:
+        return hmac.new(self._secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+    def _lock_on(self, s: FlowState, nik: str) -> NikLock | None:
+        digest, now = self._digest("nik", nik), self._clock()
+        return next((x for x in s.nik_locks if x.nik_digest == digest and x.until > now), None)
+
+    def _show_lock(self, s: FlowState, until: float) -> FlowState:
+        """The identify screen says the NIK is locked, and counts down (see _on_tick)."""
+        left = _seconds_until(until, self._clock())
+        return replace(_identify_says(s, texts.locked(left)), lock_until=until, lock_left_s=left)
+
+    def _count_down(self, s: FlowState) -> FlowState:
+        assert s.lock_until is not None
+        left = _seconds_until(s.lock_until, self._clock())
+        if left <= 0:
+            return _identify_says(s, texts.LOCK_OVER)
+        if left == s.lock_left_s:
+            return s
+        return replace(s, identify_error=texts.locked(left), lock_left_s=left)
 
     def _on_identified(self, s: FlowState, e: ev.Identified) -> Step:
         if s.screen is not Screen.IDENTIFYING:
@@ -219,6 +263,7 @@ class Flow:
             resident=session.resident,
             session_token=session.session_token,
             backend_unreachable=False,
+            unknown_card=None,  # whoever tapped it is in now
         )
         return s, [LoadMyRequests(s.session_no, session.session_token)]
 
@@ -227,16 +272,55 @@ class Flow:
             return s, []
         f = e.failure
         if f.kind is ev.FailureKind.REJECTED:
-            message = {
-                ErrorCode.UNKNOWN_CARD: texts.UNKNOWN_CARD,
-                ErrorCode.WRONG_PIN: texts.WRONG_PIN,
-                ErrorCode.LOCKED: texts.locked(f.retry_after_s or 60),
-            }.get(f.code or ErrorCode.INTERNAL, f.message or texts.UNEXPECTED)
-            s = replace(s, screen=Screen.IDENTIFY, identify_error=message, applicant=None)
-            return replace(s, my_requests=()), []
+            return self._identify_refused(s, f), []
         # No answer we can use: go on offline; the back office checks the identity later.
         unreachable = f.kind is ev.FailureKind.UNREACHABLE
-        return self._go_offline(replace(s, backend_unreachable=unreachable or s.backend_unreachable))
+        return self._go_offline(
+            replace(s, backend_unreachable=unreachable or s.backend_unreachable)
+        )
+
+    def _identify_refused(self, s: FlowState, f: ev.Failure) -> FlowState:
+        applicant = s.applicant
+        s = replace(s, applicant=None, my_requests=())
+        if f.code is ErrorCode.LOCKED:
+            return self._locked(s, applicant, f.retry_after_s)
+        if f.code is ErrorCode.UNKNOWN_CARD and isinstance(applicant, ApplicantByCard):
+            return self._unknown_card(s, applicant.card_uid)
+        message = {
+            ErrorCode.UNKNOWN_CARD: texts.UNKNOWN_CARD,
+            ErrorCode.WRONG_PIN: texts.WRONG_PIN,
+        }.get(f.code or ErrorCode.INTERNAL, f.message or texts.UNEXPECTED)
+        return _identify_says(s, message)
+
+    def _locked(
+        self,
+        s: FlowState,
+        applicant: ApplicantByCard | ApplicantByNik | None,
+        retry_after_s: int | None,
+    ) -> FlowState:
+        """The backend locked the NIK: refuse it here too until then (other NIKs still go)."""
+        until = self._clock() + max(1, retry_after_s or DEFAULT_LOCK_S)
+        if isinstance(applicant, ApplicantByNik):
+            digest = self._digest("nik", applicant.nik)
+            others = tuple(x for x in s.nik_locks if x.nik_digest != digest)
+            s = replace(s, nik_locks=(*others, NikLock(digest, until)))
+        return self._show_lock(s, until)
+
+    def _unknown_card(self, s: FlowState, uid: str) -> FlowState:
+        """Unknown to the backend. A different unknown UID right after the last one is a
+        card with a random UID: tapping it again will never work, NIK + PIN will."""
+        now, digest = self._clock(), self._digest("card", uid)
+        before = s.unknown_card
+        changing = (
+            before is not None
+            and before.uid_digest != digest
+            and (before.session_no == s.session_no or now - before.seen_at <= RANDOM_UID_WINDOW_S)
+        )
+        s = replace(s, unknown_card=UnknownCard(digest, now, s.session_no))
+        if changing:
+            log.info("an unknown card again, with another UID: taken for a random-UID card")
+            return _identify_says(s, texts.RANDOM_UID_SEEN)
+        return _identify_says(s, texts.UNKNOWN_CARD)
 
     def _go_offline(self, s: FlowState) -> Step:
         if not s.ready:
@@ -255,7 +339,7 @@ class Flow:
     def _on_open_pickup(self, s: FlowState, e: ev.OpenPickup) -> Step:
         if s.screen not in (Screen.ATTRACT, Screen.IDENTIFY):
             return s, []
-        return replace(s, screen=Screen.PICKUP, pickup_error=None, identify_error=None), []
+        return replace(_identify_says(s, None), screen=Screen.PICKUP, pickup_error=None), []
 
     def _on_submit_pickup_code(self, s: FlowState, e: ev.SubmitPickupCode) -> Step:
         if s.screen is not Screen.PICKUP:
@@ -481,9 +565,7 @@ class Flow:
 
     def _fetch(self, s: FlowState, request: LetterRequest) -> Step:
         assert request.document is not None
-        job = PrintLetter(
-            s.session_no, request.id, request.document.sha256, request.tracking_code
-        )
+        job = PrintLetter(s.session_no, request.id, request.document.sha256, request.tracking_code)
         return self._print(replace(s, printing=job))
 
     def _print(self, s: FlowState) -> Step:
@@ -529,7 +611,9 @@ class Flow:
             title, message = texts.VERIFY_FAILED_TITLE, texts.VERIFY_FAILED_MESSAGE
             return _notice(s, title, message, tracking=tracking), []
         if e.failure.kind is ev.FailureKind.REJECTED:
-            return _notice(s, texts.PRINTER_FAILED_TITLE, texts.REPRINT_LIMIT, tracking=tracking), []
+            return _notice(
+                s, texts.PRINTER_FAILED_TITLE, texts.REPRINT_LIMIT, tracking=tracking
+            ), []
         detail = e.failure.detail or "printer error"
         notice = Notice(
             texts.PRINTER_FAILED_TITLE, texts.printer_failed(detail), Retry.PRINT, tracking
@@ -573,10 +657,30 @@ class Flow:
             catalogue=s.catalogue,
             backend_unreachable=s.backend_unreachable,
             devices=s.devices,
+            # Hashes and times only, forgotten on a tick once they are out of date.
+            nik_locks=s.nik_locks,
+            unknown_card=s.unknown_card,
         )
         return fresh, [EndSession(s.session_no)]
 
+    def _forget_expired(self, s: FlowState) -> FlowState:
+        now = self._clock()
+        locks = tuple(x for x in s.nik_locks if x.until > now)
+        card = s.unknown_card
+        if (
+            card is not None
+            and card.session_no != s.session_no
+            and now - card.seen_at > RANDOM_UID_WINDOW_S
+        ):
+            card = None
+        if locks == s.nik_locks and card is s.unknown_card:
+            return s
+        return replace(s, nik_locks=locks, unknown_card=card)
+
     def _on_tick(self, s: FlowState, e: ev.Tick) -> Step:
+        s = self._forget_expired(s)
+        if s.screen is Screen.IDENTIFY and s.lock_until is not None:
+            s = self._count_down(s)
         if s.screen is Screen.ATTRACT or s.screen in MACHINE_BUSY_SCREENS:
             return s, []
         idle = self._clock() - s.last_activity
@@ -642,6 +746,17 @@ _CITIZEN_ACTIONS = (
     ev.StillHere,
     ev.CardPresented,
 )
+
+
+def _identify_says(s: FlowState, message: Text | None) -> FlowState:
+    """The identify screen with `message` (None: nothing), and no lock countdown."""
+    return replace(
+        s, screen=Screen.IDENTIFY, identify_error=message, lock_until=None, lock_left_s=0
+    )
+
+
+def _seconds_until(until: float, now: float) -> int:
+    return max(0, math.ceil(until - now))
 
 
 def _receipt_asked(s: FlowState) -> FlowState:
@@ -750,7 +865,11 @@ def receipt_for(s: FlowState, request: LetterRequest | None, now: datetime) -> R
         title="TANDA TERIMA PERMOHONAN",
         rows=tuple(rows),
         tracking_code=request.tracking_code if request else (s.kiosk_reference or ""),
-        qr_payload=pickup.qr_payload(code) if code else (request.verify_url or "") if request else "",
+        qr_payload=pickup.qr_payload(code)
+        if code
+        else (request.verify_url or "")
+        if request
+        else "",
         footer=footer,
         pickup_code=pickup.display(code) if code else None,
     )

@@ -81,6 +81,24 @@ class DeviceHealth:
 
 
 @dataclass(frozen=True)
+class NikLock:
+    """A NIK the backend locked after wrong PINs: the kiosk refuses it until `until`."""
+
+    nik_digest: str  # a keyed hash: the NIK itself is not kept after the attempt
+    until: float  # on the flow's clock
+
+
+@dataclass(frozen=True)
+class UnknownCard:
+    """The backend did not know the card last tapped here. Another unknown UID soon after
+    means a chip that shows a fresh UID at every power-up (not all of them start with 08)."""
+
+    uid_digest: str  # a keyed hash: no UID is kept
+    seen_at: float  # on the flow's clock
+    session_no: int
+
+
+@dataclass(frozen=True)
 class FlowState:
     screen: Screen = Screen.ATTRACT
     session_no: int = 1
@@ -91,12 +109,17 @@ class FlowState:
     catalogue: Catalogue | None = None
     backend_unreachable: bool = False
     devices: dict[str, DeviceHealth] = field(default_factory=dict)
+    # Kept across sessions for a short while (hashes and times only, nothing readable).
+    nik_locks: tuple[NikLock, ...] = ()
+    unknown_card: UnknownCard | None = None
 
     # The citizen's session (all cleared when the session ends).
     resident: Resident | None = None  # None when identified offline (not verified)
     session_token: str | None = None
     applicant: ApplicantByCard | ApplicantByNik | None = None  # who, for the outbox
     identify_error: Text | None = None
+    lock_until: float | None = None  # the identify screen counts down to this (a locked NIK)
+    lock_left_s: int = 0  # what the countdown says now (refreshed on every tick)
     ready_requests: tuple[LetterRequest, ...] = ()
     my_requests: tuple[MyRequest, ...] = ()  # this kiosk's records (card, NIK or pickup code)
     pickup_error: Text | None = None

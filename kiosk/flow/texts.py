@@ -7,13 +7,18 @@ logic (which error, which advice), so they are tested without Qt.
 from __future__ import annotations
 
 from apm_api.models import Text
+from apm_api.nik import NikProblem
 
 
 def t(id_text: str, en_text: str) -> Text:
     return Text(id=id_text, en=en_text)
 
 
-NIK_INVALID = t("NIK harus 16 angka.", "The NIK must be 16 digits.")
+def nik_problem(problem: NikProblem) -> Text:
+    """What is wrong with the NIK the citizen typed (16 digits, province, date of birth)."""
+    return t(problem.id, problem.en)
+
+
 PIN_INVALID = t("PIN harus 6 angka.", "The PIN must be 6 digits.")
 UNKNOWN_CARD = t(
     "Kartu ini belum terdaftar di desa. Silakan masuk dengan NIK dan PIN.",
@@ -22,6 +27,12 @@ UNKNOWN_CARD = t(
 RANDOM_UID = t(
     "Kartu ini tidak dapat dikenali lewat pembaca kartu. Silakan masuk dengan NIK dan PIN.",
     "This card cannot be recognised by the reader. Please sign in with NIK and PIN.",
+)
+RANDOM_UID_SEEN = t(
+    "Kartu ini tampaknya memberi nomor yang berbeda setiap kali ditempelkan, sehingga tidak "
+    "dapat dikenali. Silakan masuk dengan NIK dan PIN.",
+    "This card seems to give a different number at every tap, so it cannot be recognised. "
+    "Please sign in with NIK and PIN.",
 )
 CARD_REMOVED = t(
     "Kartu terangkat terlalu cepat. Tempelkan lagi dan tahan sebentar.",
@@ -35,11 +46,31 @@ WRONG_PIN = t("NIK atau PIN salah.", "Wrong NIK or PIN.")
 
 
 def locked(seconds: int) -> Text:
-    minutes = max(1, round(seconds / 60))
+    """The NIK is locked after wrong PINs; said again every second as the time runs down."""
+    left_id, left_en = duration(seconds)
     return t(
-        f"Terlalu banyak PIN salah. Coba lagi dalam {minutes} menit.",
-        f"Too many wrong PINs. Try again in {minutes} minute(s).",
+        f"Terlalu banyak PIN salah. NIK ini dikunci sementara; coba lagi dalam {left_id}.",
+        f"Too many wrong PINs. This NIK is locked for now; try again in {left_en}.",
     )
+
+
+LOCK_OVER = t(
+    "NIK ini tidak dikunci lagi. Silakan masuk dengan NIK dan PIN.",
+    "This NIK is no longer locked. Please sign in with NIK and PIN.",
+)
+
+
+def duration(seconds: int) -> tuple[str, str]:
+    """'1 menit 45 detik' and '1 minute 45 seconds'; hours and minutes from an hour on."""
+    seconds = max(0, seconds)
+    if seconds >= 3600:
+        parts = [(seconds // 3600, "jam", "hour"), (seconds % 3600 // 60, "menit", "minute")]
+    else:
+        parts = [(seconds // 60, "menit", "minute"), (seconds % 60, "detik", "second")]
+    shown = [p for p in parts if p[0]] or [parts[-1]]
+    in_id = " ".join(f"{n} {word}" for n, word, _ in shown)
+    in_en = " ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, _, word in shown)
+    return in_id, in_en
 
 
 OFFLINE_TITLE = t("Tidak ada koneksi", "No connection")
@@ -136,8 +167,7 @@ OFFLINE_IDENTIFIED_NIK = t(
     "sent automatically; a village officer will check your identity.",
 )
 NOT_READY_OFFLINE = t(
-    "Kios belum pernah terhubung ke kantor desa, jadi daftar layanan belum ada. "
-    "Coba lagi nanti.",
+    "Kios belum pernah terhubung ke kantor desa, jadi daftar layanan belum ada. Coba lagi nanti.",
     "The kiosk has never reached the village office, so it has no list of services yet. "
     "Please try again later.",
 )
