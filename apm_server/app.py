@@ -50,6 +50,7 @@ from apm_api.models import (
     SubmitRequest,
     Text,
 )
+from apm_api.nik import check_nik
 from apm_server import __version__, demo_data
 from apm_server.letter import indonesian_date
 from apm_server.office import Office, OfficeError
@@ -170,6 +171,7 @@ class Api:
         elif body.method == "sam":
             resident = self._resident_read_by_sam(body)
         else:
+            require_valid_nik(body.nik)  # a mistyped NIK is not a wrong PIN: no lock count
             resident, locked_s = self.store.check_pin(body.nik, body.pin)
             if resident is None and locked_s:
                 raise Reply(
@@ -297,6 +299,7 @@ class Api:
                     422, ErrorCode.UNKNOWN_CARD, "Kartu belum terdaftar.", "Card not registered."
                 )
         else:
+            require_valid_nik(applicant.nik)
             resident = self.store.resident(applicant.nik)
             if resident is None:
                 raise Reply(
@@ -504,9 +507,27 @@ class Request:
         return value
 
 
+def require_valid_nik(nik: str) -> None:
+    """422 with what is wrong (field_errors.nik) unless `nik` is a well-formed NIK."""
+    problem = check_nik(nik, today=wib(now()).date())
+    if problem is not None:
+        raise _nik_reply(problem.id, problem.en)
+
+
+def _nik_reply(message: str, en: str) -> Reply:
+    return Reply(
+        422, ErrorCode.BAD_REQUEST, message, en, field_errors={"nik": Text(id=message, en=en)}
+    )
+
+
 def _bad_body(exc: ValidationError) -> Reply:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "body"
+    typed = first.get("input")
+    if first["loc"] and first["loc"][-1] == "nik" and isinstance(typed, str):
+        problem = check_nik(typed, today=wib(now()).date())
+        if problem is not None:  # say what is wrong with it (length, digits, ...)
+            return _nik_reply(problem.id, problem.en)
     return Reply(
         422,
         ErrorCode.BAD_REQUEST,
