@@ -8,3 +8,4 @@ from drivers.registry import Registry
 CARD_READERS: Registry[CardReader] = Registry("card reader", CardReader)
 CARD_READERS.register("simulated", "cardreader.simulated:SimulatedCardReader")
 CARD_READERS.register("sam", "cardreader.sam:SamCardReader")
+CARD_READERS.register("pcsc", "cardreader.pcsc:PcscCardReader")
