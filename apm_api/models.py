@@ -197,7 +197,7 @@ class IdentifyByCard(Sent):
 class IdentifyByNikPin(Sent):
     method: Literal["nik_pin"] = "nik_pin"
     nik: Nik
-    pin: Pin
+    pin: Pin = Field(repr=False)  # never in a log line or an effect's repr
 
 
 class IdentifyBySam(Sent):

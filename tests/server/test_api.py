@@ -82,7 +82,7 @@ def test_unknown_card_is_404_unknown_card(kiosk: Kiosk):
 def test_wrong_pin_is_401_and_does_not_tell_unknown_nik_apart(kiosk: Kiosk):
     wrong = kiosk.identify({"method": "nik_pin", "nik": SITI_NIK, "pin": "000000"})
     assert error_of(wrong) == (401, "wrong_pin")
-    nobody = kiosk.identify({"method": "nik_pin", "nik": "9999999999999999", "pin": "123456"})
+    nobody = kiosk.identify({"method": "nik_pin", "nik": "3523010101900009", "pin": "123456"})
     assert error_of(nobody) == (401, "wrong_pin")
 
 

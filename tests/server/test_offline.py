@@ -118,7 +118,7 @@ def test_an_offline_retry_replays_and_another_body_conflicts(kiosk: Kiosk, serve
 def test_unknown_card_or_nik_creates_nothing(kiosk: Kiosk, server: RunningServer):
     card = kiosk.submit_offline("key-offline-unk-01", {"method": "card", "card_uid": "DEADBEEF"})
     assert error_of(card) == (422, "unknown_card")
-    nik = kiosk.submit_offline("key-offline-unk-02", {"method": "nik", "nik": "9999999999999999"})
+    nik = kiosk.submit_offline("key-offline-unk-02", {"method": "nik", "nik": "3523010101900009"})
     assert error_of(nik) == (422, "unknown_resident")
     assert stored_requests(server) == 0
 
@@ -206,7 +206,7 @@ def test_offline_answers_match_the_openapi_document(kiosk: Kiosk, conforms: Open
     for answer in (
         kiosk.submit_offline("key-offline-oas-01", BY_NIK),
         kiosk.submit_offline("key-offline-oas-03", {"method": "card", "card_uid": "DEADBEEF"}),
-        kiosk.submit_offline("key-offline-oas-04", {"method": "nik", "nik": "9999999999999999"}),
+        kiosk.submit_offline("key-offline-oas-04", {"method": "nik", "nik": "3523010101900009"}),
         kiosk.submit_offline("key-offline-oas-05", None),
     ):
         conforms(answer, "ApiError", *post)

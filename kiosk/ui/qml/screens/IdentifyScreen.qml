@@ -63,7 +63,7 @@ Item {
                 objectName: "identifyButton"
                 width: 392
                 text: qsTr("Masuk")
-                onClicked: kiosk.submitNikPin(nik.input.text, pin.input.text)
+                onClicked: { kiosk.submitNikPin(nik.input.text, pin.input.text); pin.input.text = "" }
             }
         }
     }
