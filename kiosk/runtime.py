@@ -578,9 +578,12 @@ class KioskRuntime:
 def card_event(data: object) -> ev.Event | None:
     """A card reader's data event as a flow event (None for what the flow ignores)."""
     from cardreader.base import CardPresented, CardReadFailed
+    from cardreader.sam import IdentityRead
 
     if isinstance(data, CardPresented):
         return ev.CardPresented(data.uid, data.uid_is_random)
+    if isinstance(data, IdentityRead):  # a SAM reader read the NIK from the chip
+        return ev.IdentityRead(data.nik, data.fingerprint.value, data.reader)
     if isinstance(data, CardReadFailed):
         problem = (
             ev.CardProblem.REMOVED_MID_READ

@@ -28,6 +28,7 @@ from apm_api.models import (
     HeartbeatAck,
     IdentifyByCard,
     IdentifyByNikPin,
+    IdentifyBySam,
     KioskConfig,
     LetterRequest,
     MarkPrinted,
@@ -125,7 +126,7 @@ class BackendClient:
         return self._parse(response, Catalogue)
 
     @_guarded
-    def identify(self, request: IdentifyByCard | IdentifyByNikPin) -> Session:
+    def identify(self, request: IdentifyByCard | IdentifyByNikPin | IdentifyBySam) -> Session:
         return self._json("POST", "/identify", Session, body=request)
 
     @_guarded

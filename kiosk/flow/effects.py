@@ -15,6 +15,7 @@ from apm_api.models import (
     ApplicantByNik,
     IdentifyByCard,
     IdentifyByNikPin,
+    IdentifyBySam,
     SubmitRequest,
 )
 from kiosk.flow.events import Event
@@ -30,7 +31,7 @@ class Identify:
     """Ask the backend who this is; also look up this kiosk's records for the citizen."""
 
     session_no: int
-    request: IdentifyByCard | IdentifyByNikPin
+    request: IdentifyByCard | IdentifyByNikPin | IdentifyBySam
 
 
 @dataclass(frozen=True)

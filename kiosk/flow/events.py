@@ -330,6 +330,15 @@ class CardPresented:
     uid_is_random: bool = False
 
 
+@dataclass(frozen=True)
+class IdentityRead:
+    """A SAM-equipped e-KTP reader read the NIK from the chip: no UID lookup needed."""
+
+    nik: str = field(repr=False)
+    fingerprint: str  # matched, not-matched, not-done, not-supported
+    reader: str
+
+
 class CardProblem(StrEnum):
     REMOVED_MID_READ = "removed_mid_read"
     UNREADABLE = "unreadable"
@@ -375,6 +384,7 @@ Result = (
     | ReceiptPrinted
     | PrintFailed
     | CardPresented
+    | IdentityRead
     | CardReadFailed
     | DeviceStatusChanged
     | Tick

@@ -30,6 +30,7 @@ from apm_api.models import (
     ErrorCode,
     IdentifyByCard,
     IdentifyByNikPin,
+    IdentifyBySam,
     LetterRequest,
     RequestStatus,
     SubmitRequest,
@@ -143,6 +144,7 @@ class Flow:
             ),
             ev.PrintFailed: self._on_print_failed,
             ev.CardPresented: self._on_card_presented,
+            ev.IdentityRead: self._on_identity_read,
             ev.CardReadFailed: self._on_card_read_failed,
             ev.DeviceStatusChanged: self._on_device_status,
             ev.Tick: self._on_tick,
@@ -185,10 +187,24 @@ class Flow:
             return _identify_says(s, texts.CARD_UNREADABLE), []
         return self._identify(s, request, ApplicantByCard(card_uid=e.uid))
 
+    def _on_identity_read(self, s: FlowState, e: ev.IdentityRead) -> Step:
+        """A SAM reader read the NIK from the chip: identify by it, no UID lookup."""
+        if s.screen not in (Screen.ATTRACT, Screen.IDENTIFY, Screen.PICKUP):
+            return s, []
+        if not s.ready:
+            return _notice(s, texts.NOT_READY_TITLE, texts.NOT_READY_MESSAGE), []
+        if e.fingerprint == "not-matched":
+            return _identify_says(s, texts.FINGERPRINT_MISMATCH), []
+        try:
+            request = IdentifyBySam(nik=e.nik, fingerprint=e.fingerprint, reader=e.reader)
+        except ValidationError:
+            return _identify_says(s, texts.CARD_UNREADABLE), []
+        return self._identify(s, request, ApplicantByNik(nik=e.nik))
+
     def _identify(
         self,
         s: FlowState,
-        request: IdentifyByCard | IdentifyByNikPin,
+        request: IdentifyByCard | IdentifyByNikPin | IdentifyBySam,
         applicant: ApplicantByCard | ApplicantByNik,
     ) -> Step:
         s = replace(_identify_says(s, None), applicant=applicant)
@@ -289,6 +305,8 @@ class Flow:
         message = {
             ErrorCode.UNKNOWN_CARD: texts.UNKNOWN_CARD,
             ErrorCode.WRONG_PIN: texts.WRONG_PIN,
+            ErrorCode.FINGERPRINT_MISMATCH: texts.FINGERPRINT_MISMATCH,
+            ErrorCode.UNKNOWN_RESIDENT: texts.NOT_A_RESIDENT,
         }.get(f.code or ErrorCode.INTERNAL, f.message or texts.UNEXPECTED)
         return _identify_says(s, message)
 
@@ -745,6 +763,7 @@ _CITIZEN_ACTIONS = (
     ev.AnswerNotice,
     ev.StillHere,
     ev.CardPresented,
+    ev.IdentityRead,
 )
 
 

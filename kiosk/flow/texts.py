@@ -132,6 +132,14 @@ RECEIPT_WAITING = t(
     "Printer struk sedang menunggu kertas atau perbaikan. Struk tercetak begitu printer siap.",
     "The receipt printer is waiting for paper or a fix. The receipt prints as soon as it is ready.",
 )
+FINGERPRINT_MISMATCH = t(
+    "Sidik jari tidak cocok dengan e-KTP. Coba lagi, atau masuk dengan NIK dan PIN.",
+    "The fingerprint does not match the e-KTP. Try again, or sign in with NIK and PIN.",
+)
+NOT_A_RESIDENT = t(
+    "NIK pada e-KTP ini tidak terdaftar sebagai warga desa ini. Silakan hubungi petugas.",
+    "The NIK on this e-KTP is not registered as a resident here. Please ask an officer.",
+)
 NOT_READY_TITLE = t("Kios belum siap", "Kiosk not ready")
 NOT_READY_MESSAGE = t(
     "Kios sedang menyiapkan layanan. Coba lagi sebentar lagi.",
