@@ -19,11 +19,17 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from cardreader.pcsc import PcscCardReader, PcscCardReaderSettings
+from drivers.model import DataReceived, StatusChanged
+from drivers.sim.virtual_card import VirtualCard
 
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 DEFAULT_SOCKET = Path("/run/pcscd/pcscd.comm")
@@ -192,3 +198,82 @@ def running_pcscd(pcscd: Pcscd) -> Iterator[Pcscd]:
     if pcscd._process is None or pcscd._process.poll() is not None:
         pcscd.write_config(with_vpcd=True)
         pcscd.start()
+
+
+SITI_UID = "04A3B2C1D0E1F2"
+BUDI_UID = "5A3C9E01"
+WAIT_S = 5.0
+RECOVERY_S = 5.0  # "within a few seconds" after pcscd is back
+
+
+class Recorder:
+    """Every event of one reader, waited for by what it says."""
+
+    def __init__(self, reader: PcscCardReader) -> None:
+        self.events: list[Any] = []
+        self._changed = threading.Condition()
+        reader.subscribe(self._record)
+
+    def _record(self, event: Any) -> None:
+        with self._changed:
+            self.events.append(event)
+            self._changed.notify_all()
+
+    def mark(self) -> int:
+        """A point in the history: `status(since=...)` looks only after it."""
+        with self._changed:
+            return len(self.events)
+
+    def cards(self) -> list[Any]:
+        with self._changed:
+            return self._cards()
+
+    def _cards(self) -> list[Any]:
+        return [e.data for e in self.events if isinstance(e, DataReceived)]
+
+    def next_card(self, after: int, timeout_s: float = WAIT_S) -> Any:
+        """The card event that follows the first `after` ones."""
+        with self._changed:
+            arrived = self._changed.wait_for(lambda: len(self._cards()) > after, timeout_s)
+            assert arrived, f"no card event after {self._cards()}"
+            return self._cards()[after]
+
+    def status(self, timeout_s: float = WAIT_S, since: int = 0, **fields: Any) -> Any:
+        """The latest status change (after `since`) with these fields."""
+
+        def matching() -> list[Any]:
+            return [
+                e.current
+                for e in self.events[since:]
+                if isinstance(e, StatusChanged)
+                and all(getattr(e.current, k) == v for k, v in fields.items())
+            ]
+
+        with self._changed:
+            assert self._changed.wait_for(matching, timeout_s), (
+                f"no {fields} in {[e.current for e in self.events if isinstance(e, StatusChanged)]}"
+            )
+            return matching()[-1]
+
+
+@pytest.fixture
+def make_reader(running_pcscd: Pcscd) -> Iterator[Callable[..., tuple[PcscCardReader, Recorder]]]:
+    readers: list[PcscCardReader] = []
+
+    def make(**table: Any) -> tuple[PcscCardReader, Recorder]:
+        settings = PcscCardReaderSettings.model_validate({"type": "pcsc", **table})
+        reader = PcscCardReader("card_reader", settings)
+        readers.append(reader)
+        recorder = Recorder(reader)
+        reader.start("kiosk").result(WAIT_S)
+        return reader, recorder
+
+    yield make
+    for reader in readers:
+        reader.close().result(WAIT_S)
+
+
+@pytest.fixture
+def card(running_pcscd: Pcscd) -> Iterator[VirtualCard]:
+    with VirtualCard(port=running_pcscd.port, uid=SITI_UID) as virtual:
+        yield virtual
