@@ -278,11 +278,22 @@ def _receive(connection: socket.socket) -> bytes | None:
 def _read_exactly(connection: socket.socket, count: int) -> bytes | None:
     data = b""
     while len(data) < count:
+        _ack_at_once(connection)
         chunk = connection.recv(count - len(data))
         if not chunk:
             return None
         data += chunk
     return data
+
+
+def _ack_at_once(connection: socket.socket) -> None:
+    """vpcd writes a message's length and its payload separately, with Nagle on: the
+    payload waits for our ACK of the length, which Linux delays up to 40 ms. A real card
+    has no TCP in between, so acknowledge at once (TCP_QUICKACK lasts for one read)."""
+    quickack = getattr(socket, "TCP_QUICKACK", None)
+    if quickack is not None:
+        with contextlib.suppress(OSError):
+            connection.setsockopt(socket.IPPROTO_TCP, quickack, 1)
 
 
 def _send(connection: socket.socket, payload: bytes) -> None:

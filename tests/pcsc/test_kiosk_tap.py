@@ -22,7 +22,7 @@ from kiosk.demo.embedded import runtime_options
 from kiosk.flow import Screen, texts
 from kiosk.runtime import KioskRuntime
 from tests.harness import Host
-from tests.pcsc.conftest import Pcscd
+from tests.pcsc.pcscd import Pcscd
 
 REPO = Path(__file__).resolve().parents[2]
 SITI_UID = "04A3B2C1D0E1F2"

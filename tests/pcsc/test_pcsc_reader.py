@@ -18,7 +18,8 @@ from cardreader.pcsc import PcscCardReader, PcscCardReaderSettings
 from cardreader.registry import CARD_READERS
 from drivers.model import Availability, HealthLevel, MediaState
 from drivers.sim.virtual_card import CardMode, VirtualCard
-from tests.pcsc.conftest import BUDI_UID, READER, RECOVERY_S, SITI_UID, WAIT_S, Pcscd, Recorder
+from tests.pcsc.conftest import BUDI_UID, RECOVERY_S, SITI_UID, WAIT_S, Recorder
+from tests.pcsc.pcscd import READER, Pcscd
 
 
 def tap(card: VirtualCard, recorder: Recorder, **insert: Any) -> Any:
