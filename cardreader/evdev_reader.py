@@ -24,7 +24,7 @@ a line with a long pause in it). A line becomes a CardPresented with the normali
 
 When the device disappears (unplugged), the status says no-device and the driver looks
 for it again every `reopen_s`. The kiosk user needs read access to /dev/input/event*
-(the `input` group, or a udev rule: see docs).
+(the `input` group, or a udev rule: see config/wedge-reader.toml).
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ KEYPAD: dict[int, str] = {
 ENTER_KEYS = frozenset({28, 96})  # KEY_ENTER, KEY_KPENTER
 SHIFT_KEYS = frozenset({42, 54})  # KEY_LEFTSHIFT, KEY_RIGHTSHIFT
 KEY_CAPSLOCK = 58
+NOT_TYPING = SHIFT_KEYS | {KEY_CAPSLOCK}  # keys a reader presses that end no line
 
 
 def _table(rows: dict[int, str]) -> dict[int, str]:
@@ -291,7 +292,7 @@ class EvdevCardReader(LineCardReader):
         for event in events:
             char = self._translator.feed(event)
             if char is None:
-                if event.value == KEY_DOWN and event.code not in SHIFT_KEYS | {KEY_CAPSLOCK}:
+                if event.value == KEY_DOWN and event.code not in NOT_TYPING:
                     self._drop(self._detector.other_key().released)  # Tab, Backspace, ...
                 continue
             if char == ENTER:
