@@ -76,6 +76,7 @@ WAIT_SLICE_S = 0.5  # one SCardGetStatusChange wait: how soon a stop or pcscd's 
 REMOVAL_SETTLE_S = 1.0  # after a failed read: how long to watch whether the card left
 FIRST_LOOK_TIMEOUT_S = 2.0  # open waits this long for the first status
 STOP_TIMEOUT_S = 3.0
+REREAD_AFTER_LOSS_S = 0.2  # after a reader vanished, before listing readers again
 # Reader names that say "contactless": PC/SC's PICC slots, vpcd's "Virtual PCD",
 # ACS ACR122/ACR1252/ACR1281, HID OMNIKEY 5x22/5x27 CK, Identiv uTrust/CLOUD ... F.
 CONTACTLESS_NAME = re.compile(
@@ -168,7 +169,21 @@ def choose_reader(names: list[str], pattern: str | None) -> str | None:
 
 
 class ContextLost(Exception):
-    """pcscd went away (or the context broke): establish a new one."""
+    """pcscd went away (or the context broke): establish a new one.
+
+    `problem` is the status detail (the same for every way pcscd can be gone, so that a
+    restart gives one status edge), `cause` what PC/SC said, for the log."""
+
+    def __init__(self, problem: str, cause: str = "") -> None:
+        super().__init__(f"{problem} ({cause})" if cause else problem)
+        self.problem, self.cause = problem, cause
+
+
+def _service_lost(scard: Any, hresult: int) -> ContextLost:
+    message = scard.SCardGetErrorMessage(hresult)
+    if _is_service_gone(_code(hresult)):
+        return ContextLost(PCSCD_DOWN, message)
+    return ContextLost(f"PC/SC error: {message}", f"0x{_code(hresult):08X}")
 
 
 class ReaderLost(Exception):
@@ -264,11 +279,11 @@ class PcscCardReader(CardReader):
         scard = self._scard
         hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
         if _code(hresult) != SCARD_S_SUCCESS:
-            detail = f"{PCSCD_DOWN}: {scard.SCardGetErrorMessage(hresult)}"
+            detail = f"{PCSCD_DOWN} ({scard.SCardGetErrorMessage(hresult)})"
             return [HealthCheck("pcscd", False, detail), HealthCheck("reader", False, PCSCD_DOWN)]
         try:
             names = list_readers(scard, context)
-        except (ContextLost, ReaderLost) as lost:
+        except ContextLost as lost:
             return [HealthCheck("pcscd", False, str(lost)), HealthCheck("reader", False, "")]
         finally:
             scard.SCardReleaseContext(context)
@@ -303,7 +318,7 @@ def list_readers(scard: Any, context: int) -> list[str]:
     if code == SCARD_E_NO_READERS_AVAILABLE:
         return []
     if code != SCARD_S_SUCCESS:
-        raise ContextLost(f"{PCSCD_DOWN}: {scard.SCardGetErrorMessage(hresult)}")
+        raise _service_lost(scard, hresult)
     return list(names)
 
 
@@ -323,11 +338,13 @@ class Watcher(threading.Thread):
         self.first_look = threading.Event()
         self._stopping = threading.Event()
         self._context: int | None = None
+        self._established_at = 0.0
         self._reader: str | None = None
         self._reader_state = 0  # the last dwEventState seen, CHANGED bit cleared
         self._pnp_state = 0
         self._card_on = False  # a card is on the reader (seen, read or not)
         self._presented = False  # ... and CardPresented was delivered for it
+        self._logged_problem = ""  # a problem is logged once, not at every retry
 
     def stop(self) -> None:
         self._stopping.set()
@@ -357,20 +374,21 @@ class Watcher(threading.Thread):
                 self.first_look.set()
                 self._watch()
         except ContextLost as lost:
-            self._lose_context(str(lost))
+            self._lose_context(lost)
         except ReaderLost as lost:
             self._lose_reader(str(lost))
         except Exception as error:  # pyscard must never kill the watcher
             log.exception("%s: PC/SC watcher error", self.device.device_id)
-            self._lose_context(f"PC/SC error: {type(error).__name__}: {error}")
+            self._lose_context(ContextLost(f"PC/SC error: {type(error).__name__}: {error}"))
 
     # --- context and reader ------------------------------------------------------------------
 
     def _establish(self) -> None:
         hresult, context = self.scard.SCardEstablishContext(self.scard.SCARD_SCOPE_USER)
         if _code(hresult) != SCARD_S_SUCCESS:
-            raise ContextLost(f"{PCSCD_DOWN} ({self.scard.SCardGetErrorMessage(hresult)})")
+            raise _service_lost(self.scard, hresult)
         self._context = context
+        self._established_at = time.monotonic()
         self._pnp_state = 0
         log.info("%s: connected to pcscd", self.device.device_id)
 
@@ -380,10 +398,12 @@ class Watcher(threading.Thread):
         reader = choose_reader(names, self.settings.reader)
         if reader is None:
             detail = no_reader_detail(names, self.settings.reader)
+            self._log_problem(detail)
             self.device.publish(lambda view: _set_problem(view, detail))
             return
         self._reader, self._reader_state = reader, 0
         self._card_on = self._presented = False
+        self._logged_problem = ""
         log.info("%s: using PC/SC reader %r", self.device.device_id, reader)
         self.device.publish(lambda view: _set_reader(view, reader))
 
@@ -395,24 +415,49 @@ class Watcher(threading.Thread):
             if states is not None and self._pnp_changed(states[0]):
                 return
 
-    def _lose_context(self, why: str) -> None:
+    def _lose_context(self, lost: ContextLost) -> None:
+        """A context that worked a while is re-established at once, and only a failure to
+        establish one is the status: what a call on a dying pcscd returns varies (a
+        transport error, even "access denied"), but a new context says it plainly."""
         if self._stopping.is_set():
             return
-        was_present = self._presented
+        worked_a_while = (
+            self._context is not None
+            and time.monotonic() - self._established_at >= self.settings.retry_s
+        )
         self._drop_context()
-        log.warning("%s: %s; retrying every %.1f s", self.device.device_id, why,
-                    self.settings.retry_s)  # fmt: skip
-        self._forget_reader(why, was_present)
+        if worked_a_while:
+            log.info("%s: PC/SC context lost (%s); connecting again", self.device.device_id,
+                     lost)  # fmt: skip
+            self._forget_card()
+            return
+        self._log_problem(lost.problem, lost.cause)
+        self._forget_reader(lost.problem)
         self._stopping.wait(self.settings.retry_s)
 
     def _lose_reader(self, why: str) -> None:
-        log.warning("%s: %s", self.device.device_id, why)
-        self._forget_reader(why, self._presented)
+        self._log_problem(why)
+        self._forget_reader(why)
+        self._stopping.wait(REREAD_AFTER_LOSS_S)  # pcscd may still list it for a moment
 
-    def _forget_reader(self, why: str, was_present: bool) -> None:
+    def _forget_reader(self, why: str) -> None:
+        removed = CardRemoved() if self._presented else None  # the card went with it
         self._reader, self._card_on, self._presented = None, False, False
-        removed = CardRemoved() if was_present else None
         self.device.publish(lambda view: _set_problem(view, why), removed)
+        self.first_look.set()
+
+    def _forget_card(self) -> None:
+        """Start over with the reader (a card on it now counts as already there)."""
+        if self._presented:
+            self.device.publish(_card_gone, CardRemoved())
+        self._reader, self._card_on, self._presented = None, False, False
+
+    def _log_problem(self, problem: str, cause: str = "") -> None:
+        if problem != self._logged_problem:
+            self._logged_problem = problem
+            because = f" ({cause})" if cause else ""
+            log.warning("%s: %s%s; looking again every %.1f s", self.device.device_id, problem,
+                        because, self.settings.retry_s)  # fmt: skip
 
     def _drop_context(self) -> None:
         context, self._context = self._context, None
@@ -447,7 +492,7 @@ class Watcher(threading.Thread):
         if code in READER_GONE:
             raise ReaderLost(f"reader {self._reader!r} disconnected")
         if code != SCARD_S_SUCCESS:
-            raise ContextLost(f"{PCSCD_DOWN} ({self.scard.SCardGetErrorMessage(hresult)})")
+            raise _service_lost(self.scard, hresult)
         return list(states)
 
     def _pnp_changed(self, state: tuple[str, int, Any]) -> bool:
@@ -574,7 +619,7 @@ class Watcher(threading.Thread):
         if code == SCARD_W_RESET_CARD:
             return self._failure_unless_left(message)
         if _is_service_gone(code):
-            raise ContextLost(f"{PCSCD_DOWN} ({message})")
+            raise ContextLost(PCSCD_DOWN, message)
         return self._failure_unless_left(message)
 
     def _failure_unless_left(self, message: str) -> Outcome:

@@ -31,6 +31,7 @@ def running_pcscd(pcscd: Pcscd) -> Iterator[Pcscd]:
     if pcscd._process is None or pcscd._process.poll() is not None:
         pcscd.write_config(with_vpcd=True)
         pcscd.start()
+    pcscd.wait_until_no_card()
     yield pcscd
     if pcscd._process is None or pcscd._process.poll() is not None:
         pcscd.write_config(with_vpcd=True)

@@ -140,6 +140,26 @@ class Pcscd:
             time.sleep(0.05)
         raise AssertionError(f"pcscd did not come up: {self.log_path.read_text()[-2000:]}")
 
+    def wait_until_no_card(self, timeout_s: float = 5.0) -> None:
+        """Until pcscd sees no card on vpcd's readers (it notices a lifted card only at
+        its next poll, up to 400 ms later): a test must not start with the last one's."""
+        from smartcard import scard
+
+        hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+        assert hresult == scard.SCARD_S_SUCCESS, "pcscd is not running"
+        try:
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline:
+                _, readers = scard.SCardListReaders(context, [])
+                watched = [(name, scard.SCARD_STATE_UNAWARE) for name in readers or []]
+                _, states = scard.SCardGetStatusChange(context, 0, watched)
+                if not any(state & scard.SCARD_STATE_PRESENT for _, state, _ in states):
+                    return
+                time.sleep(0.05)
+            raise AssertionError("a card stayed on a vpcd reader")
+        finally:
+            scard.SCardReleaseContext(context)
+
     def kill(self) -> None:
         """As a crash: SIGKILL, its socket and pid file left behind."""
         self._end(signal.SIGKILL)

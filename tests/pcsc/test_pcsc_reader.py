@@ -136,6 +136,24 @@ def test_pcscd_killed_and_restarted_the_reader_recovers_and_reads_the_next_tap(
     assert checks["pcscd"].ok and checks["reader"].ok and checks["reader"].detail == READER
 
 
+def test_a_reader_started_before_pcscd_waits_for_it_and_says_why(
+    make_reader, card, running_pcscd: Pcscd, caplog
+):
+    running_pcscd.stop()
+    caplog.set_level(logging.INFO, logger="cardreader.pcsc")
+    started = time.monotonic()
+    reader, recorder = make_reader()
+    assert time.monotonic() - started < 1.0  # start does not wait for pcscd
+    assert reader.status.availability is Availability.NO_DEVICE
+    assert reader.status.detail == "pcscd not running"
+    time.sleep(2.5)  # a few retries
+    assert caplog.text.count("pcscd not running") == 1  # said once, not at every retry
+
+    running_pcscd.start()
+    recorder.status(RECOVERY_S, availability=Availability.ONLINE, detail=READER)
+    assert tap(card, recorder).uid == SITI_UID
+
+
 def test_a_reader_that_vanishes_and_returns_is_used_again(make_reader, card, running_pcscd):
     _reader, recorder = make_reader()
     running_pcscd.stop()
