@@ -25,8 +25,10 @@ answer gives CardReadFailed("removed_mid_read"). A presented card that leaves gi
 CardRemoved. Events and status edges are handed to the device's I/O thread, as every
 device's are; the Qt layer forwards them to the GUI thread with signals.
 
-A card already on the reader when the device is enabled is not read: it must be lifted
-and tapped again (a card left on the reader after a session must not start another).
+A card that was already on the reader when the watcher first looked (at start, or
+after pcscd or the reader came back), or that came while the device was not enabled,
+is not read: it must be lifted and tapped again (a card left lying on the reader must
+not start a session for someone who is not there).
 
 The full UID is never logged nor put in a status detail: only its first 4 hex digits.
 """
@@ -295,6 +297,8 @@ class PcscCardReader(CardReader):
 
     def publish(self, change: Callable[[WatchState], None], event: CardEvent | None = None) -> None:
         """Change the view now; its status edge and `event` follow on the I/O thread."""
+        if self._watcher is None:
+            return  # closed: the view was reset and nobody listens
         with self._view_lock:
             change(self._view)
             status = self._view.status()
