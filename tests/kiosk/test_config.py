@@ -533,6 +533,7 @@ SHIPPED = [
     "escpos-network.toml",
     "escpos-usb.toml",
     "cups-a4.toml",
+    "pcsc.toml",
 ]
 WITH_A_BACKEND = SHIPPED[1:]
 
