@@ -14,22 +14,14 @@ from kiosk.config import load_config_text
 from kiosk.demo.embedded import runtime_options
 from kiosk.flow import Screen
 from kiosk.runtime import KioskRuntime
-from tests.harness import Host
+from tests.harness import SIMULATED_DEVICES, Host
 
 SITI_NIK = "3523014708900001"
 
-SAM_DEVICES = """
-[devices.receipt_printer]
-type = "escpos"
-transport = { type = "simulated" }
-[devices.document_printer]
-type = "simulated"
-print_delay_s = 0.0
-[devices.card_reader]
-type = "sam"
-plugin = "simulated"
-options = { fingerprint = true }
-"""
+# The harness's simulated printers, with a SAM reader (the simulated plugin) for cards.
+SAM_DEVICES = SIMULATED_DEVICES.split("[devices.card_reader]")[0] + (
+    '[devices.card_reader]\ntype = "sam"\nplugin = "simulated"\noptions = { fingerprint = true }\n'
+)
 
 
 @pytest.fixture
