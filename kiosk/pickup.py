@@ -39,6 +39,11 @@ def parse_pickup_code(text: str) -> str | None:
     return None
 
 
+def is_pickup_scan(text: str) -> bool:
+    """Was this line read from a pickup QR (even a misread one), or is it a bare code?"""
+    return parse_pickup_code(text) is not None or text.strip().upper().startswith(PICKUP_QR_PREFIX)
+
+
 def new_kiosk_reference() -> str:
     """The kiosk's own reference for a request, printed before the backend has answered."""
     # Crockford's base 32: no I, L, O, U, which a citizen would read as 1, 1, 0, V.

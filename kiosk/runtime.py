@@ -579,11 +579,14 @@ def card_event(data: object) -> ev.Event | None:
     """A card reader's data event as a flow event (None for what the flow ignores)."""
     from cardreader.base import CardPresented, CardReadFailed
     from cardreader.sam import IdentityRead
+    from cardreader.wedge import CodeScanned
 
     if isinstance(data, CardPresented):
         return ev.CardPresented(data.uid, data.uid_is_random)
     if isinstance(data, IdentityRead):  # a SAM reader read the NIK from the chip
         return ev.IdentityRead(data.nik, data.fingerprint.value, data.reader)
+    if isinstance(data, CodeScanned):  # a scanner on the reader's line: a receipt's QR
+        return ev.PickupCodeScanned(data.text)
     if isinstance(data, CardReadFailed):
         problem = (
             ev.CardProblem.REMOVED_MID_READ

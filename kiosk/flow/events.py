@@ -339,6 +339,14 @@ class IdentityRead:
     reader: str
 
 
+@dataclass(frozen=True)
+class PickupCodeScanned:
+    """A scanner read a receipt's QR (a keyboard-wedge or evdev scanner): on the attract
+    and identify screens it opens pickup at once, so the citizen need not find the button."""
+
+    text: str = field(repr=False)  # a pickup code is as good as a key to the letter
+
+
 class CardProblem(StrEnum):
     REMOVED_MID_READ = "removed_mid_read"
     UNREADABLE = "unreadable"
@@ -385,6 +393,7 @@ Result = (
     | PrintFailed
     | CardPresented
     | IdentityRead
+    | PickupCodeScanned
     | CardReadFailed
     | DeviceStatusChanged
     | Tick

@@ -145,6 +145,7 @@ class Flow:
             ev.PrintFailed: self._on_print_failed,
             ev.CardPresented: self._on_card_presented,
             ev.IdentityRead: self._on_identity_read,
+            ev.PickupCodeScanned: self._on_pickup_code_scanned,
             ev.CardReadFailed: self._on_card_read_failed,
             ev.DeviceStatusChanged: self._on_device_status,
             ev.Tick: self._on_tick,
@@ -366,6 +367,11 @@ class Flow:
         if code is None:
             return self._wrong_pickup_code(s, texts.PICKUP_CODE_INVALID)
         return replace(s, pickup_error=None), [FindMyRequests(s.session_no, pickup_code=code)]
+
+    def _on_pickup_code_scanned(self, s: FlowState, e: ev.PickupCodeScanned) -> Step:
+        if s.screen in (Screen.ATTRACT, Screen.IDENTIFY):
+            s = replace(_identify_says(s, None), screen=Screen.PICKUP, pickup_error=None)
+        return self._on_submit_pickup_code(s, ev.SubmitPickupCode(e.text))
 
     def _wrong_pickup_code(self, s: FlowState, message: Text) -> Step:
         s = replace(s, pickup_tries=s.pickup_tries + 1, pickup_error=message)
@@ -764,6 +770,7 @@ _CITIZEN_ACTIONS = (
     ev.StillHere,
     ev.CardPresented,
     ev.IdentityRead,
+    ev.PickupCodeScanned,
 )
 
 

@@ -25,6 +25,7 @@ from kiosk.ui.bridge import KioskBridge, Post, Runtime, RuntimeLoader
 
 if TYPE_CHECKING:
     from kiosk.config import KioskSettings
+    from kiosk.ui.wedge_filter import WedgeFilter
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,25 @@ class KioskWindow:
         self.window: QQuickWindow = roots[0]
         self._first_frame_done = False
         self.window.frameSwapped.connect(self._on_first_frame)
+        self.wedge: WedgeFilter | None = None
+        self.bridge.runtimeReady.connect(self._catch_wedge_readers)
         self._show()
+
+    def _catch_wedge_readers(self) -> None:
+        """Keyboard-wedge readers and scanners not grabbed through evdev type into Qt:
+        their bursts become taps and scans here, and never land in a form field.
+
+        Installed once the runtime is up: the filter's module needs the card reader code,
+        which the runtime loader has imported by then, off the GUI thread."""
+        from kiosk.ui.wedge_filter import WedgeFilter
+
+        wedge = WedgeFilter(parent=self.bridge)
+        wedge.cardPresented.connect(self.bridge.cardTapped)
+        wedge.codeScanned.connect(self.bridge.pickupCodeScanned)
+        app = QGuiApplication.instance()
+        if app is not None:
+            app.installEventFilter(wedge)
+        self.wedge = wedge
 
     def _show(self) -> None:
         if not self.spec.fullscreen:
@@ -131,6 +150,11 @@ class KioskWindow:
         self.bridge.begin()
 
     def close(self) -> None:
+        if self.wedge is not None and shiboken6.isValid(self.wedge):
+            self.wedge.flush()
+            app = QGuiApplication.instance()
+            if app is not None:
+                app.removeEventFilter(self.wedge)
         self.bridge.shutdown()
         self.window.close()
         # The QML goes before the bridge it binds to, or its bindings see a null `kiosk`.

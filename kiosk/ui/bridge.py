@@ -113,8 +113,9 @@ class KioskBridge(QObject):
     def _build(self) -> None:
         try:
             runtime = self._load_runtime(self._posted.emit)
-            # Imported here, off the GUI thread; the GUI thread then finds it loaded.
+            # Imported here, off the GUI thread; the GUI thread then finds them loaded.
             from kiosk.flow import events
+            from kiosk.ui import wedge_filter  # noqa: F401  (installed once attached)
 
             self._events = events
             self._loaded.emit(runtime)
@@ -223,6 +224,16 @@ class KioskBridge(QObject):
     def submitPickupCode(self, text: str) -> None:
         # As typed or scanned (a QR payload): the flow parses it, the QML does not.
         self._send(lambda ev: ev.SubmitPickupCode(text))
+
+    @Slot(str, bool)
+    def cardTapped(self, uid: str, random_uid: bool) -> None:
+        """A keyboard-wedge reader's burst, caught by the wedge filter (not from QML)."""
+        self._send(lambda ev: ev.CardPresented(uid, random_uid))
+
+    @Slot(str)
+    def pickupCodeScanned(self, code: str) -> None:
+        """A receipt's QR typed by a wedge scanner, caught by the wedge filter."""
+        self._send(lambda ev: ev.PickupCodeScanned(code))
 
     @Slot(str, str)
     def setField(self, name: str, value: str) -> None:

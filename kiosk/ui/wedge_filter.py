@@ -11,9 +11,9 @@ It sees every key event when it first reaches a window, before any QML item does
   least `min_length` of them, then Enter);
 - a burst is swallowed whole, its key releases and its Enter too: not one character lands
   in a focused TextField or TextInput. It becomes a signal: `cardPresented(uid, random)`
-  with the normalized UID, or `codeScanned(code)` with the 12 digits of a receipt's
-  pickup QR (kiosk.pickup.parse_pickup_code); other bursts are dropped (and logged,
-  masked);
+  with the normalized UID, or `codeScanned(text)` with what a scanner read from a
+  receipt's pickup QR (kiosk.pickup.is_pickup_scan), which the flow parses; other
+  bursts are dropped (and logged, masked);
 - anything else is a person typing: the held keys are replayed to the same window,
   unchanged and in order, and the key at hand follows them.
 
@@ -42,7 +42,7 @@ from PySide6.QtGui import QKeyEvent, QWindow
 
 from cardreader.base import CardPresented, UidFormat
 from cardreader.wedge import CodeScanned, Verdict, WedgeTiming, mask, read_line
-from kiosk.pickup import parse_pickup_code
+from kiosk.pickup import is_pickup_scan
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class WedgeFilter(QObject):
     """Install on the application: `app.installEventFilter(WedgeFilter(...))`."""
 
     cardPresented = Signal(str, bool)  # normalized UID, whether it is a random UID
-    codeScanned = Signal(str)  # the 12-digit pickup code from a receipt's QR
+    codeScanned = Signal(str)  # a receipt's pickup QR as scanned (the flow reads the code)
 
     def __init__(
         self,
@@ -223,9 +223,10 @@ class WedgeFilter(QObject):
         if isinstance(meaning, CardPresented):
             log.info("keyboard-wedge card %s", mask(meaning.uid))
             self.cardPresented.emit(meaning.uid, meaning.uid_is_random)
-        elif isinstance(meaning, CodeScanned) and (code := parse_pickup_code(line)):
-            log.info("keyboard-wedge scan of a pickup code %s", mask(code))
-            self.codeScanned.emit(code)
+        elif isinstance(meaning, CodeScanned) and is_pickup_scan(meaning.text):
+            # A misread QR goes too: the flow tells the citizen to scan again.
+            log.info("keyboard-wedge scan of a pickup code %s", mask(meaning.text))
+            self.codeScanned.emit(meaning.text)
         else:
             log.warning("keyboard-wedge burst that is no card and no pickup QR: %s", mask(line))
 

@@ -257,3 +257,31 @@ def test_a_letter_printed_here_but_not_yet_reported_is_offered_as_a_reprint(driv
     assert (tile["id"], tile["reprint"]) == ("req-1", True)
     [job] = of_type(driver.send(ev.PrintReady("req-1")), fx.PrintLetter)
     assert job.reprint
+
+
+def test_a_scanned_receipt_qr_opens_pickup_from_the_attract_and_identify_screens(
+    driver: Driver,
+):
+    driver.loaded()
+    for opening in ([], [ev.Start()]):
+        driver.send(ev.Home())
+        for event in opening:
+            driver.send(event)
+        [find] = of_type(
+            driver.send(ev.PickupCodeScanned("APM1:AMBIL:123456789012")), fx.FindMyRequests
+        )
+        assert driver.state.screen is Screen.PICKUP and find.pickup_code == "123456789012"
+        driver.send(ev.MyRequestsFound(driver.state.session_no, (mine(),), by_code=True))
+        assert driver.state.screen is Screen.REQUESTS
+
+
+def test_a_scan_mid_session_is_ignored_and_a_bad_scan_is_explained(driver: Driver):
+    driver.identified()
+    busy = driver.state.screen
+    assert driver.send(ev.PickupCodeScanned("APM1:AMBIL:123456789012")) == []
+    assert driver.state.screen is busy  # someone else's receipt cannot hijack a session
+    driver.send(ev.Home())
+    assert driver.send(ev.PickupCodeScanned("APM1:AMBIL:12")) == []
+    assert driver.state.screen is Screen.PICKUP
+    assert "12 angka" in view_model(driver.state)["pickupError"]
+    assert "123456789012" not in repr(ev.PickupCodeScanned("123456789012"))
