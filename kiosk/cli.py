@@ -64,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(on a socat pty at 115200 baud), or tcp:HOST:PORT (a network printer)",
     )
     demo.add_argument(
+        "--card-reader",
+        metavar="SPEC",
+        default="simulated",
+        help="simulated (default), pcsc (the first contactless PC/SC reader), pcsc:PATTERN "
+        "(the PC/SC reader so named), or virtual-card[:PORT] (vpcd's reader on this "
+        "machine's pcscd, with the demo's virtual e-KTP on it)",
+    )
+    demo.add_argument(
         "--state-dir",
         metavar="DIR",
         help="keep the kiosk's state here, to restart a killed demo from it (default: a temporary folder)",

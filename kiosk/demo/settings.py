@@ -37,7 +37,7 @@ type = "simulated"
 output_dir = {paper}
 
 [devices.card_reader]
-type = "simulated"
+{card_reader}
 """
 
 
@@ -49,6 +49,7 @@ def demo_settings(
     backend_url: str | None = None,
     trust_anchors: Sequence[Path] = (),
     receipt_transport: Mapping[str, Any] | None = None,
+    card_reader: Mapping[str, Any] | None = None,
 ) -> KioskSettings:
     """Settings for the demo, through the same loader and validation as a real file.
 
@@ -71,21 +72,25 @@ def demo_settings(
         paper=toml_string((state_dir / "paper").as_posix()),
         anchors=", ".join(toml_string(Path(a).as_posix()) for a in trust_anchors),
         receipt_transport=toml_inline_table(receipt_transport or {"type": "simulated"}),
+        card_reader="\n".join(
+            f"{key} = {toml_value(item)}"
+            for key, item in (card_reader or {"type": "simulated"}).items()
+        ),
     )
     return load_config_text(text, source="<demo config>", base_dir=state_dir)
 
 
 def toml_inline_table(table: Mapping[str, Any]) -> str:
     """{ key = value, ... } for strings, numbers and booleans."""
+    return "{ " + ", ".join(f"{key} = {toml_value(item)}" for key, item in table.items()) + " }"
 
-    def value(item: Any) -> str:
-        if isinstance(item, bool):
-            return "true" if item else "false"
-        if isinstance(item, int | float):
-            return repr(item)
-        return toml_string(str(item))
 
-    return "{ " + ", ".join(f"{key} = {value(item)}" for key, item in table.items()) + " }"
+def toml_value(item: Any) -> str:
+    if isinstance(item, bool):
+        return "true" if item else "false"
+    if isinstance(item, int | float):
+        return repr(item)
+    return toml_string(str(item))
 
 
 def toml_string(value: str) -> str:

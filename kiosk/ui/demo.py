@@ -30,6 +30,7 @@ from PySide6.QtGui import QGuiApplication, QMouseEvent
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickItem, QQuickWindow
 
+from kiosk.demo.card_reader import VirtualCardControls, card_reader_table, parse_card_reader
 from kiosk.demo.printer import parse_receipt_printer, start_receipt_printer
 from kiosk.ui.app import (
     EXIT_RUNTIME_FAILED,
@@ -67,6 +68,8 @@ class DemoLaunch:
     fault_proxy: bool = False  # put kiosk.demo.faulty_backend in front of the backend
     receipt_printer: str = "simulated"  # see kiosk.demo.printer
     printer_peer: Any = None  # the receipt printer emulator, once started
+    card_reader: str = "simulated"  # see kiosk.demo.card_reader
+    virtual_card: VirtualCardControls | None = None  # with --card-reader virtual-card
     auto_sign: bool = True  # the embedded server signs by itself (a script may play the head)
     proxy: FaultyBackend | None = None
 
@@ -95,6 +98,9 @@ def demo_runtime_loader(launch: DemoLaunch) -> Callable[[Post], Runtime]:
         try:
             choice = parse_receipt_printer(launch.receipt_printer)
             transport, launch.printer_peer = start_receipt_printer(choice, launch.state_dir)
+            reader = parse_card_reader(launch.card_reader)
+            if reader.kind == "virtual-card":
+                launch.virtual_card = VirtualCardControls(reader.port)
             settings = demo_settings(
                 launch.state_dir,
                 width=DEMO_WIDTH,
@@ -102,16 +108,20 @@ def demo_runtime_loader(launch: DemoLaunch) -> Callable[[Post], Runtime]:
                 backend_url=backend_url,
                 trust_anchors=launch.trust_anchors,
                 receipt_transport=transport,
+                card_reader=card_reader_table(reader),
             )
             options = runtime_options(settings, proxy=launch.proxy, auto_sign=launch.auto_sign)
-            if launch.printer_peer is not None:
-                options.setdefault("on_shutdown", []).append(launch.printer_peer.stop)
+            for helper in (launch.printer_peer, launch.virtual_card):
+                if helper is not None:
+                    options.setdefault("on_shutdown", []).append(helper.stop)
             return KioskRuntime(settings, post, **options)
         except BaseException:
             if launch.proxy is not None:
                 launch.proxy.stop()
             if launch.printer_peer is not None:
                 launch.printer_peer.stop()
+            if launch.virtual_card is not None:
+                launch.virtual_card.stop()
             raise
 
     return load
@@ -124,6 +134,7 @@ def launch_from(args: argparse.Namespace, steps: list[Step], state_dir: Path) ->
         backend_url=getattr(args, "backend_url", None),
         trust_anchors=anchors,
         receipt_printer=getattr(args, "receipt_printer", None) or "simulated",
+        card_reader=getattr(args, "card_reader", None) or "simulated",
     )
     if not steps:  # the interactive demo: nothing more to load before the attract screen
         return launch
@@ -139,6 +150,7 @@ def argument_problem(args: argparse.Namespace) -> str | None:
     anchors = getattr(args, "trust_anchor", None) or []
     try:
         parse_receipt_printer(getattr(args, "receipt_printer", None) or "simulated")
+        parse_card_reader(getattr(args, "card_reader", None) or "simulated")
     except ValueError as exc:
         return str(exc)
     if getattr(args, "backend_url", None) and not anchors:
@@ -296,14 +308,17 @@ def write_printed(kiosk: KioskWindow, folder: Path, printer_peer: Any = None) ->
 
 
 def fault_controls(kiosk: KioskWindow, role: str, launch: DemoLaunch | None) -> Any:
-    """What takes a device's faults: its simulator, or the receipt printer emulator at
-    the far end of a real link (None while the kiosk is still loading)."""
+    """What takes a device's faults: its simulator, or the receipt printer emulator or
+    the virtual e-KTP at the far end of a real link (None while the kiosk is loading)."""
     runtime = kiosk.runtime
     if runtime is None:
         return None
     peer = launch.printer_peer if launch is not None else None
     if role == "receipt_printer" and peer is not None:
         return peer
+    card = launch.virtual_card if launch is not None else None
+    if role == "card_reader" and card is not None:
+        return card
     return getattr(runtime.devices[role], "simulator", None)
 
 
@@ -435,11 +450,11 @@ class Autoplay(QObject):
 
     def _perform(self, step: Step) -> int:
         """Do the step's action; returns milliseconds to wait before the next step."""
-        devices = self.kiosk.runtime.devices
-        if step.action == "tap_card":
-            devices["card_reader"].simulator.tap(step.args["uid"])
-        elif step.action == "remove_card":
-            devices["card_reader"].simulator.remove()
+        if step.action in ("tap_card", "remove_card"):
+            card = fault_controls(self.kiosk, "card_reader", self.launch)
+            if card is None:
+                raise StepFailed("the card reader is a real one: the script cannot tap it")
+            card.tap(step.args["uid"]) if step.action == "tap_card" else card.remove()
         elif step.action == "fault":
             simulator = fault_controls(self.kiosk, step.args["device"], self.launch)
             if simulator is None:

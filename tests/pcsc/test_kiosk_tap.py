@@ -140,3 +140,34 @@ def test_the_pcsc_example_config_loads_with_the_real_driver(tmp_path: Path):
     reader = uncommented.device_settings("card_reader")
     assert isinstance(reader, PcscCardReaderSettings)
     assert (reader.reader, reader.retry_s, reader.uid_byte_order) == ("ACR122", 1.0, "as-read")
+
+
+# --- the demo on the virtual card ------------------------------------------------------------
+
+
+def test_the_demo_plays_its_cards_and_card_faults_on_the_virtual_card(
+    tmp_path: Path, running_pcscd: Pcscd
+):
+    """`apm-kiosk demo --card-reader virtual-card`: the developer panel's taps and card
+    faults go to the virtual e-KTP, through the real pcscd and the PC/SC driver."""
+    from kiosk.ui.demo import DemoLaunch, demo_runtime_loader
+
+    launch = DemoLaunch(state_dir=tmp_path, card_reader=f"virtual-card:{running_pcscd.port}")
+    demo = Host(demo_runtime_loader(launch))
+    demo.runtime.start()
+    try:
+        ready(demo)
+        card = launch.virtual_card
+        assert card is not None
+        card.inject("card_removed_mid_read")
+        card.tap(SITI_UID)
+        demo.pump_until(lambda: demo.state.identify_error == texts.CARD_REMOVED, WAIT_S)
+        card.remove()
+        card.clear("card_removed_mid_read")
+        card.tap(SITI_UID)
+        demo.on(Screen.SERVICES, WAIT_S)
+        assert demo.state.resident is not None
+        assert demo.state.resident.display_name == "Siti Rahayu"
+    finally:
+        demo.runtime.shutdown()
+    assert not launch.virtual_card.card.inserted  # lifted when the demo stopped
