@@ -30,6 +30,8 @@ DEFAULT_STATE_DIR = Path("/var/lib/apm-kiosk")
 CONFIG_ENV = "APM_KIOSK_CONFIG"
 STATE_DIR_ENV = "APM_KIOSK_STATE_DIR"
 ROLES = ("receipt_printer", "document_printer", "card_reader")
+# A kiosk may have these too: a QR scanner for receipts, apart from the card reader.
+OPTIONAL_ROLES = ("scanner",)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -194,6 +196,11 @@ class KioskSettings:
             raise ValueError("no backend token configured (embedded backend?)")
         return self.backend.token_file.read_text(encoding="utf-8").strip()
 
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The roles this kiosk has: every required one, and the optional ones configured."""
+        return ROLES + tuple(role for role in OPTIONAL_ROLES if role in self.devices)
+
     def device_type(self, role: str) -> str:
         return self.devices[role].type_name
 
@@ -208,7 +215,7 @@ class KioskSettings:
         return made
 
     def summary(self) -> str:
-        return ", ".join(f"{role}: {self.device_type(role)}" for role in ROLES)
+        return ", ".join(f"{role}: {self.device_type(role)}" for role in self.roles)
 
 
 # --- loading ----------------------------------------------------------------------------
@@ -399,7 +406,7 @@ def _absolute(path: Path, base: Path) -> Path:
 
 def default_registries() -> dict[str, Registry[Any] | None]:
     """The driver registries, imported only now (None for a layer not installed)."""
-    found: dict[str, Registry[Any] | None] = dict.fromkeys(ROLES)
+    found: dict[str, Registry[Any] | None] = dict.fromkeys(ROLES + OPTIONAL_ROLES)
     printers = _registry_module("printer")
     if printers is not None:
         found["receipt_printer"] = printers.RECEIPT_PRINTERS
@@ -407,6 +414,7 @@ def default_registries() -> dict[str, Registry[Any] | None]:
     cards = _registry_module("cardreader")
     if cards is not None:
         found["card_reader"] = cards.CARD_READERS
+        found["scanner"] = cards.CARD_READERS  # line readers: evdev, serial (accept_codes)
     return found
 
 
@@ -434,9 +442,34 @@ def _validate_devices(
         device = _validate_device(role, tables[role], registries.get(role), problems)
         if device is not None:
             devices[role] = device
-    for extra in sorted(set(tables) - set(ROLES)):
-        problems.append(f"devices.{extra}: {_unknown_key_message(extra, ROLES)}")
+    for role in OPTIONAL_ROLES:
+        if role in tables:
+            device = _validate_device(role, tables[role], registries.get(role), problems)
+            if device is not None and _scans_codes(device, problems):
+                devices[role] = device
+    known = ROLES + OPTIONAL_ROLES
+    for extra in sorted(set(tables) - set(known)):
+        problems.append(f"devices.{extra}: {_unknown_key_message(extra, known)}")
     return devices
+
+
+def _scans_codes(device: DeviceConfig, problems: list[str]) -> bool:
+    """A scanner is there for the receipts' QR codes: it must deliver them."""
+    accepts = getattr(device.settings, "accept_codes", None)
+    if accepts is True:
+        return True
+    if accepts is None:
+        found = f"type {device.type_name!r}, which reads no codes"
+        problems.append(
+            f"devices.scanner.type: expected a reader that types lines (evdev or serial), "
+            f"found {found}"
+        )
+    else:
+        problems.append(
+            "devices.scanner.accept_codes: expected true (a scanner delivers the receipts' "
+            "QR codes), found false"
+        )
+    return False
 
 
 def _validate_device(

@@ -60,7 +60,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OWNER = "kiosk"  # the citizen flow owns the devices; diagnostics must wait for release
-ROLES = ("receipt_printer", "document_printer", "card_reader")
+# Roles whose data events are taps and scans for the flow.
+INPUT_ROLES = ("card_reader", "scanner")
 SWEEP_EVERY_S = 3600.0  # retention: personal data leaves the disk on time
 
 Post = Callable[[ev.Event], None]
@@ -552,7 +553,7 @@ class KioskRuntime:
                         role, status.usable, status.availability.value, status.detail
                     )
                 )
-            elif isinstance(event, DataReceived) and role == "card_reader":
+            elif isinstance(event, DataReceived) and role in INPUT_ROLES:
                 translated = card_event(event.data)
                 if translated is not None:
                     self._post_unless_closed(translated)
@@ -616,7 +617,7 @@ def receipt_from_content(content: fx.ReceiptContent) -> Receipt:
 
 def build_devices(settings: KioskSettings) -> dict[str, Device]:
     """One driver per role, from the validated config (classes resolved by type)."""
-    return {role: settings.make_device(role) for role in ROLES}
+    return {role: settings.make_device(role) for role in settings.roles}
 
 
 def url_backend_factory(settings: KioskSettings) -> BackendFactory:

@@ -38,7 +38,7 @@ output_dir = {paper}
 
 [devices.card_reader]
 {card_reader}
-"""
+{scanner}"""
 
 
 def demo_settings(
@@ -50,6 +50,7 @@ def demo_settings(
     trust_anchors: Sequence[Path] = (),
     receipt_transport: Mapping[str, Any] | None = None,
     card_reader: Mapping[str, Any] | None = None,
+    scanner: Mapping[str, Any] | None = None,
 ) -> KioskSettings:
     """Settings for the demo, through the same loader and validation as a real file.
 
@@ -72,10 +73,8 @@ def demo_settings(
         paper=toml_string((state_dir / "paper").as_posix()),
         anchors=", ".join(toml_string(Path(a).as_posix()) for a in trust_anchors),
         receipt_transport=toml_inline_table(receipt_transport or {"type": "simulated"}),
-        card_reader="\n".join(
-            f"{key} = {toml_value(item)}"
-            for key, item in (card_reader or {"type": "simulated"}).items()
-        ),
+        card_reader=toml_pairs(card_reader or {"type": "simulated"}),
+        scanner=f"\n[devices.scanner]\n{toml_pairs(scanner)}\n" if scanner else "",
     )
     return load_config_text(text, source="<demo config>", base_dir=state_dir)
 
@@ -83,6 +82,11 @@ def demo_settings(
 def toml_inline_table(table: Mapping[str, Any]) -> str:
     """{ key = value, ... } for strings, numbers and booleans."""
     return "{ " + ", ".join(f"{key} = {toml_value(item)}" for key, item in table.items()) + " }"
+
+
+def toml_pairs(table: Mapping[str, Any]) -> str:
+    """key = value lines, for a table's body."""
+    return "\n".join(f"{key} = {toml_value(item)}" for key, item in table.items())
 
 
 def toml_value(item: Any) -> str:

@@ -20,6 +20,7 @@ ROLE_NAMES = {
     "receipt_printer": texts.t("printer struk", "receipt printer"),
     "document_printer": texts.t("printer surat", "letter printer"),
     "card_reader": texts.t("pembaca kartu", "card reader"),
+    "scanner": texts.t("pemindai QR", "QR scanner"),
 }
 
 
