@@ -3,7 +3,6 @@ readers under test with a recorder of their events, and the virtual e-KTP."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 from cardreader.pcsc import PcscCardReader, PcscCardReaderSettings
 from drivers.model import DataReceived, StatusChanged
 from drivers.sim.virtual_card import VirtualCard
+from tests.devices.conftest import EventRecorder
 from tests.pcsc.pcscd import Pcscd, PcscdUnavailable, start_private_pcscd
 
 
@@ -44,18 +44,8 @@ WAIT_S = 5.0
 RECOVERY_S = 5.0  # "within a few seconds" after pcscd is back
 
 
-class Recorder:
-    """Every event of one reader, waited for by what it says."""
-
-    def __init__(self, reader: PcscCardReader) -> None:
-        self.events: list[Any] = []
-        self._changed = threading.Condition()
-        reader.subscribe(self._record)
-
-    def _record(self, event: Any) -> None:
-        with self._changed:
-            self.events.append(event)
-            self._changed.notify_all()
+class Recorder(EventRecorder):
+    """The devices' recorder, with marks: what happened after a point in the history."""
 
     def mark(self) -> int:
         """A point in the history: `status(since=...)` looks only after it."""

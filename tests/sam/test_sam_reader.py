@@ -5,7 +5,6 @@ is reopened by itself."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,34 +24,21 @@ from cardreader.sam import (
 )
 from cardreader.sam_simulated import SimulatedSamReader
 from drivers.model import Availability, DataReceived, DeviceError, MediaState, StatusChanged
+from tests.devices.conftest import EventRecorder
 
 NIK = "3523014708900001"
 WAIT_S = 5.0
 
 
-class Recorder:
-    def __init__(self, reader: SamCardReader) -> None:
-        self.events: list[Any] = []
-        self._changed = threading.Condition()
-        reader.subscribe(self._record)
-
-    def _record(self, event: Any) -> None:
-        with self._changed:
-            self.events.append(event)
-            self._changed.notify_all()
+class Recorder(EventRecorder):
+    """The devices' recorder, asked for the latest matching event (a reader may repeat)."""
 
     def wait(self, matches, timeout_s: float = WAIT_S) -> Any:
+        self.wait_for(matches, timeout_s)
         with self._changed:
-            found: list[Any] = []
+            return [e for e in self.events if matches(e)][-1]
 
-            def seen() -> bool:
-                found[:] = [e for e in self.events if matches(e)]
-                return bool(found)
-
-            assert self._changed.wait_for(seen, timeout_s), self.events
-            return found[-1]
-
-    def data(self, kind: type) -> Any:
+    def data_of(self, kind: type) -> Any:
         return self.wait(lambda e: isinstance(e, DataReceived) and isinstance(e.data, kind)).data
 
     def status(self, **fields: Any) -> Any:
@@ -106,13 +92,13 @@ def test_a_read_is_an_identity_with_the_fingerprint_result_and_no_uid(started):
     _reader, plugin, recorder = started(sam_reader(fingerprint=True))
     recorder.status(availability=Availability.ONLINE)
     plugin.present(NIK, "Siti Rahayu", fingerprint_matches=True)
-    read = recorder.data(IdentityRead)
+    read = recorder.data_of(IdentityRead)
     assert (read.nik, read.name, read.fingerprint) == (NIK, "Siti Rahayu", Fingerprint.MATCHED)
     assert "SIM-0001" in read.reader
     assert NIK not in repr(read) and "Siti" not in repr(read)  # safe in a log line
     recorder.status(media=MediaState.PRESENT)
     plugin.remove()
-    recorder.data(CardRemoved)
+    recorder.data_of(CardRemoved)
 
 
 def test_a_reader_without_a_sensor_says_so():
@@ -133,15 +119,15 @@ def test_a_reader_without_a_sensor_says_so():
 def test_a_card_that_cannot_be_read_fails_that_read_and_the_next_card_works(started, kind, reason):
     _reader, plugin, recorder = started(sam_reader())
     plugin.fail_next(kind)
-    assert recorder.data(CardReadFailed).reason == reason
+    assert recorder.data_of(CardReadFailed).reason == reason
     plugin.present(NIK, "Siti Rahayu")
-    assert recorder.data(IdentityRead).nik == NIK
+    assert recorder.data_of(IdentityRead).nik == NIK
 
 
 def test_a_malformed_nik_from_a_plugin_is_a_failed_read_not_an_identity(started):
     _reader, plugin, recorder = started(sam_reader())
     plugin.present("12345", "Siti Rahayu")
-    assert recorder.data(CardReadFailed).reason == "unreadable"
+    assert recorder.data_of(CardReadFailed).reason == "unreadable"
 
 
 def test_an_unplugged_reader_is_no_device_and_is_reopened_when_plugged_back(started):
@@ -153,7 +139,7 @@ def test_an_unplugged_reader_is_no_device_and_is_reopened_when_plugged_back(star
     plugin.plug()
     recorder.status(availability=Availability.ONLINE)
     plugin.present(NIK, "Siti Rahayu")
-    assert recorder.data(IdentityRead).nik == NIK
+    assert recorder.data_of(IdentityRead).nik == NIK
 
 
 def test_a_plugin_that_crashes_does_not_kill_the_reader(started):
@@ -177,4 +163,4 @@ def test_a_plugin_that_crashes_does_not_kill_the_reader(started):
     recorder.status(availability=Availability.NO_DEVICE)  # "plugin error: ..."
     recorder.status(availability=Availability.ONLINE)  # reopened
     plugin.present(NIK, "Siti Rahayu")
-    assert recorder.data(IdentityRead).nik == NIK
+    assert recorder.data_of(IdentityRead).nik == NIK
