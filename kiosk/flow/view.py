@@ -8,6 +8,7 @@ Nothing secret goes in: no session token, no full NIK, no PIN.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from apm_api.models import FieldKind, Text
@@ -22,6 +23,17 @@ ROLE_NAMES = {
     "card_reader": texts.t("pembaca kartu", "card reader"),
     "scanner": texts.t("pemindai QR", "QR scanner"),
 }
+
+
+def idle_countdown(idle_left: float | None, timeout_s: float) -> int:
+    """Seconds to show on the "still there?" overlay, or -1 to hide it.
+
+    The warning takes the last IDLE_WARNING_S seconds, but never more than half the
+    timeout: with a short timeout the overlay would otherwise cover the screen from the
+    first second and swallow every tap meant for the screen below it."""
+    if idle_left is None or idle_left > min(IDLE_WARNING_S, timeout_s / 2):
+        return -1
+    return math.ceil(idle_left)
 
 
 def say(text: Text | None, lang: str) -> str:
@@ -41,7 +53,7 @@ def view_model(state: FlowState, *, lang: str = "id", idle_left: float | None = 
         "offline": s.backend_unreachable,
         "village": _village(s),
         "banner": _banner(s, lang),
-        "idleLeft": int(idle_left) if idle_left is not None and idle_left <= IDLE_WARNING_S else -1,
+        "idleLeft": idle_countdown(idle_left, s.idle_timeout_s),
         "resident": _resident(s),
         "identifyError": say(s.identify_error, lang),
         "services": [

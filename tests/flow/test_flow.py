@@ -8,7 +8,7 @@ from kiosk.flow import effects as fx
 from kiosk.flow import events as ev
 from kiosk.flow.machine import AFTER_RATING_S, DONE_TIMEOUT_S
 
-from .conftest import SITI_UID, Driver, letter_request, session
+from .conftest import SITI_UID, Driver, catalogue, kiosk_config, letter_request, session
 
 
 def of_type(effects, kind):
@@ -345,6 +345,28 @@ def test_idle_timeout_returns_to_attract_with_warning_first(driver: Driver):
     effects = driver.send(ev.Tick())
     assert driver.state.screen is Screen.ATTRACT
     assert of_type(effects, fx.EndSession)
+
+
+def test_a_short_idle_timeout_warns_only_in_its_second_half(driver: Driver):
+    """With idle_timeout_s = 12 the "still there?" overlay must not cover the form from
+    the first second (it would swallow every tap): it shows for the last 6 seconds."""
+    driver.send(
+        ev.KioskLoaded(kiosk_config().model_copy(update={"idle_timeout_s": 12}), catalogue())
+    )
+    driver.send(ev.CardPresented(SITI_UID))
+    driver.send(ev.Identified(driver.state.session_no, session()))
+    driver.send(ev.ChooseService("SKD"))
+
+    def shown() -> int:
+        return view_model(driver.state, idle_left=driver.flow.idle_seconds_left())["idleLeft"]
+
+    driver.clock.advance(1)
+    assert shown() == -1
+    driver.clock.advance(5.5)
+    assert shown() == 6
+    driver.clock.advance(5.5)
+    driver.send(ev.Tick())
+    assert driver.state.screen is Screen.ATTRACT
 
 
 def test_idle_timeout_never_interrupts_submitting_or_printing(driver: Driver):
