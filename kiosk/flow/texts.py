@@ -132,6 +132,18 @@ RECEIPT_WAITING = t(
     "Printer struk sedang menunggu kertas atau perbaikan. Struk tercetak begitu printer siap.",
     "The receipt printer is waiting for paper or a fix. The receipt prints as soon as it is ready.",
 )
+RECEIPT_PRINTING = t(
+    "Struk sedang dicetak. Surat dicetak begitu ditandatangani Kepala Desa; Anda juga boleh "
+    "pulang dan mencetaknya nanti dengan e-KTP Anda.",
+    "Your receipt is printing. The letter prints as soon as the village head signs it; you "
+    "may also go home and print it later with your e-KTP.",
+)
+RECEIPT_PRINTED = t(
+    "Struk sudah dicetak. Surat dicetak begitu ditandatangani Kepala Desa; Anda juga boleh "
+    "pulang dan mencetaknya nanti dengan e-KTP Anda.",
+    "Your receipt is printed. The letter prints as soon as the village head signs it; you "
+    "may also go home and print it later with your e-KTP.",
+)
 FINGERPRINT_MISMATCH = t(
     "Sidik jari tidak cocok dengan e-KTP. Coba lagi, atau masuk dengan NIK dan PIN.",
     "The fingerprint does not match the e-KTP. Try again, or sign in with NIK and PIN.",

@@ -36,6 +36,13 @@ def idle_countdown(idle_left: float | None, timeout_s: float) -> int:
     return math.ceil(idle_left)
 
 
+def receipt_note(s: FlowState) -> Text:
+    """What the waiting screen says of the receipt: only "printed" once it has been."""
+    if s.receipt_problem is not None:
+        return s.receipt_problem
+    return texts.RECEIPT_PRINTING if s.receipt_pending else texts.RECEIPT_PRINTED
+
+
 def say(text: Text | None, lang: str) -> str:
     if text is None:
         return ""
@@ -81,6 +88,7 @@ def view_model(state: FlowState, *, lang: str = "id", idle_left: float | None = 
         "printStep": s.print_step.value if s.print_step else "",
         "notice": _notice(s, lang),
         "receiptProblem": say(s.receipt_problem, lang),
+        "receiptNote": say(receipt_note(s), lang),
         "rating": s.rating or 0,
     }
 

@@ -72,6 +72,7 @@ def placeholder_view(lang: str) -> dict[str, Any]:
         "printStep": "",
         "notice": None,
         "receiptProblem": "",
+        "receiptNote": "",
         "rating": 0,
     }
 

@@ -80,6 +80,17 @@ def test_a_receipt_waiting_for_paper_is_explained_and_the_note_goes_when_it_prin
     assert driver.state.screen is Screen.WAITING
 
 
+def test_the_waiting_screen_says_printed_only_once_the_receipt_is():
+    driver = driver_in("WIB").waiting()
+    assert view_model(driver.state)["receiptNote"].startswith("Struk sedang dicetak")
+    assert view_model(driver.state, lang="en")["receiptNote"].startswith("Your receipt is printing")
+    driver.send(ev.DeviceStatusChanged("receipt_printer", False, "offline", "paper out"))
+    assert "menunggu kertas" in view_model(driver.state)["receiptNote"]
+    driver.send(ev.DeviceStatusChanged("receipt_printer", True, "online"))
+    driver.send(ev.ReceiptPrinted(driver.state.session_no))
+    assert view_model(driver.state)["receiptNote"].startswith("Struk sudah dicetak")
+
+
 def test_zone_names_and_queue_numbers():
     assert zone_name("Asia/Makassar") == "WITA" and zone_name("wib") == "WIB"
     with pytest.raises(ValueError, match="WIB, WITA, WIT"):

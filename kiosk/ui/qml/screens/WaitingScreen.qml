@@ -31,8 +31,8 @@ Item {
         }
         Text {
             width: parent.width; wrapMode: Text.WordWrap; horizontalAlignment: Text.AlignHCenter
-            text: root.vm.receiptProblem !== "" ? root.vm.receiptProblem
-                : qsTr("Struk sudah dicetak. Surat dicetak begitu ditandatangani Kepala Desa; Anda juga boleh pulang dan mencetaknya nanti dengan e-KTP Anda.")
+            objectName: "receiptNote"
+            text: root.vm.receiptNote
             color: root.vm.receiptProblem !== "" ? root.danger : root.muted
             font.pixelSize: root.fontSmall + 2
         }
