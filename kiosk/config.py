@@ -62,6 +62,11 @@ class KioskSection(Strict):
     fullscreen: bool = True
     screen_width: int = Field(default=1280, ge=320, le=7680)
     screen_height: int = Field(default=800, ge=240, le=4320)
+    # Which screen the kiosk fills: its index ("0", "1"), or text found in its name or
+    # model ("HDMI-1", "Touch"). Unset: the primary screen.
+    screen: str | None = Field(default=None, min_length=1)
+    # Hide the mouse pointer (a touch screen has no use for it).
+    hide_cursor: bool = False
     # The village's time zone for receipts and screens: WIB, WITA or WIT (or an IANA name
     # such as Asia/Makassar). Never the machine's own zone, which is UTC on a fresh image.
     timezone: str = "WIB"

@@ -22,6 +22,7 @@ from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow
 
 from kiosk.ui.bridge import KioskBridge, Post, Runtime, RuntimeLoader
+from kiosk.ui.lockdown import Lockdown, pick_screen
 
 if TYPE_CHECKING:
     from kiosk.config import KioskSettings
@@ -47,11 +48,15 @@ class WindowSpec:
     height: int = 800
     fullscreen: bool = False
     language: str = "id"
+    screen: str | None = None  # [kiosk] screen: index or name; None for the primary one
+    hide_cursor: bool = False
 
     @classmethod
     def from_settings(cls, settings: KioskSettings) -> WindowSpec:
         k = settings.kiosk
-        return cls(k.screen_width, k.screen_height, k.fullscreen, k.language)
+        return cls(
+            k.screen_width, k.screen_height, k.fullscreen, k.language, k.screen, k.hide_cursor
+        )
 
 
 def runtime_loader(settings: KioskSettings) -> RuntimeLoader:
@@ -103,6 +108,7 @@ class KioskWindow:
         self._first_frame_done = False
         self.window.frameSwapped.connect(self._on_first_frame)
         self.wedge: WedgeFilter | None = None
+        self.lockdown: Lockdown | None = None
         self.bridge.runtimeReady.connect(self._catch_wedge_readers)
         self._show()
 
@@ -123,9 +129,14 @@ class KioskWindow:
         self.wedge = wedge
 
     def _show(self) -> None:
+        """A window for developers, or the kiosk's screen locked down (full screen)."""
         if not self.spec.fullscreen:
             self.window.show()
             return
+        self.lockdown = Lockdown(self.window, hide_cursor=self.spec.hide_cursor)
+        chosen = pick_screen(self.spec.screen, QGuiApplication.screens())
+        if chosen is not None:
+            self.window.setScreen(chosen)
         # Without a window manager (a bare X server on a kiosk image) nobody resizes the
         # window for us: give it the whole screen first, then go full screen.
         self.window.setGeometry(self.window.screen().geometry())
@@ -156,6 +167,10 @@ class KioskWindow:
             if app is not None:
                 app.removeEventFilter(self.wedge)
         self.bridge.shutdown()
+        if not shiboken6.isValid(self.window):
+            return  # closed before
+        if self.lockdown is not None:
+            self.lockdown.release()
         self.window.close()
         # The QML goes before the bridge it binds to, or its bindings see a null `kiosk`.
         if shiboken6.isValid(self.engine):
