@@ -147,3 +147,57 @@ def test_an_unknown_pickup_code_is_said_under_the_input(demo_kiosk, qtbot):
     qtbot.waitUntil(lambda: demo_kiosk.bridge.vm["pickupError"] != "", timeout=5000)
     assert "tidak ditemukan" in texts(demo_kiosk)
     assert demo_kiosk.bridge.vm["screen"] == "pickup"
+
+
+TEXT_TYPES = {"QString", "QStringList", "QVariantList", "QVariantMap", "QVariant", "QUrl"}
+
+
+def everything_in_the_ui(kiosk: KioskWindow) -> str:
+    """Every string any object of the window holds in a property (visible or not, texts,
+    placeholders, models), and the view model the QML reads: what the next citizen could
+    find on screen, or a developer in the UI tree."""
+    from PySide6.QtCore import QObject
+
+    found: list[str] = [repr(kiosk.bridge.vm)]
+    objects = [kiosk.window, *kiosk.window.findChildren(QObject)]
+    for obj in objects:
+        meta = obj.metaObject()
+        for index in range(meta.propertyCount()):
+            prop = meta.property(index)
+            # Only values that hold text: reading some object-typed properties of Qt's
+            # internals from Python crashes, and they hold no citizen's text anyway.
+            if prop.typeName() in TEXT_TYPES:
+                found.append(repr(obj.property(prop.name())))
+    return "\n".join(found)
+
+
+def test_after_the_idle_timeout_nothing_of_the_citizen_is_left_in_the_ui(demo_kiosk, qtbot):
+    click(qtbot, demo_kiosk, "startButton")
+    qtbot.waitUntil(screen_is(demo_kiosk, "identify"))
+    click(qtbot, demo_kiosk, "nikInput")
+    for digit in "3523014708900001":
+        click(qtbot, demo_kiosk, f"key-{digit}")
+    click(qtbot, demo_kiosk, "pinInput")
+    for digit in "123456":
+        click(qtbot, demo_kiosk, f"key-{digit}")
+    click(qtbot, demo_kiosk, "identifyButton")
+    qtbot.waitUntil(screen_is(demo_kiosk, "services"), timeout=10000)
+    click(qtbot, demo_kiosk, "service-SKD")
+    qtbot.waitUntil(screen_is(demo_kiosk, "form"))
+    click(qtbot, demo_kiosk, "field-keperluan")
+    find(demo_kiosk, "field-keperluan").setProperty("text", "Melamar kerja di pabrik gula")
+    qtbot.waitUntil(lambda: "Melamar kerja di pabrik gula" in repr(demo_kiosk.bridge.vm))
+    during = everything_in_the_ui(demo_kiosk)
+    assert "Siti Rahayu" in during and "pabrik gula" in during  # the probe sees them
+
+    flow = demo_kiosk.bridge.runtime.flow
+    flow.state = flow.state.__class__(
+        **{**flow.state.__dict__, "last_activity": flow.state.last_activity - 3600}
+    )
+    qtbot.waitUntil(screen_is(demo_kiosk, "attract"), timeout=5000)
+    qtbot.wait(200)  # the attract screen loaded, the old one destroyed
+    after = everything_in_the_ui(demo_kiosk)
+    for trace in ("Siti", "Rahayu", "3523014708900001", "08900001", "123456", "pabrik gula"):
+        assert trace not in after, trace
+    state = repr(flow.state)
+    assert "Siti" not in state and "pabrik gula" not in state
