@@ -125,12 +125,24 @@ class SyncSection(Strict):
     prefetch_every_s: float = Field(default=30.0, gt=0, le=3600)
 
 
+# The screens where the citizen is the one to act (see kiosk.flow.state.Screen).
+IdleScreen = Literal[
+    "identify", "services", "form", "confirm", "waiting", "done", "pickup", "requests", "notice"
+]
+
+
 class TimeoutsSection(Strict):
     """Deadlines of the screens where the citizen waits on the machine."""
 
     identify_s: float = Field(default=20.0, gt=0, le=300)
     submit_s: float = Field(default=20.0, gt=0, le=300)
     print_s: float = Field(default=120.0, gt=0, le=1800)
+    # How long a citizen may leave each screen untouched before the kiosk goes back to the
+    # attract screen (and forgets them), by screen: e.g. { form = 180, done = 15 }.
+    # A screen not named takes the backend's idle_timeout_s (60 s by default).
+    idle_s: dict[IdleScreen, Annotated[float, Field(ge=10, le=1800)]] = Field(
+        default_factory=dict
+    )
 
 
 class LoggingSection(Strict):

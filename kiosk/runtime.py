@@ -87,7 +87,7 @@ class KioskRuntime:
         set_page_zone(self.zone)  # test pages and proofs print the village's time too
         self.flow = Flow(
             clock=clock,
-            deadlines=Deadlines(t.identify_s, t.submit_s, t.print_s),
+            deadlines=Deadlines(t.identify_s, t.submit_s, t.print_s, tuple(t.idle_s.items())),
             now=lambda: datetime.now(self.zone),
         )
         # Opened first: a kiosk whose state cannot be kept must not take requests.
@@ -174,7 +174,7 @@ class KioskRuntime:
             self._kiosk_id = state.kiosk.kiosk_id
 
     def view(self, lang: str = "id") -> dict[str, Any]:
-        return view_model(self.flow.state, lang=lang, idle_left=self.flow.idle_seconds_left())
+        return view_model(self.flow.state, lang=lang, idle_left=self.flow.idle_warning_left())
 
     @property
     def screen(self) -> Screen:

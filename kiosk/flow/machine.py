@@ -74,6 +74,7 @@ log = logging.getLogger(__name__)
 
 RELOAD_AFTER_FAILURE_S = 10.0
 RELOAD_AFTER_SUCCESS_S = 600.0  # pick up catalogue changes without a restart
+IDLE_WARNING_S = 15.0  # the "are you still there?" countdown, before the idle timeout
 DONE_TIMEOUT_S = 20.0  # the done screen needs no answer; do not keep it for the full idle time
 AFTER_RATING_S = 3.0  # long enough to read "terima kasih"
 PICKUP_TRIES = 5  # wrong pickup codes in one session before the keypad is closed
@@ -707,23 +708,32 @@ class Flow:
             s = self._count_down(s)
         if s.screen is Screen.ATTRACT or s.screen in MACHINE_BUSY_SCREENS:
             return s, []
-        idle = self._clock() - s.last_activity
-        if s.screen is Screen.DONE:
-            limit = AFTER_RATING_S if s.rating is not None else DONE_TIMEOUT_S
-        else:
-            limit = s.idle_timeout_s
-        if idle >= limit:
+        if self._clock() - s.last_activity >= self._idle_limit(s):
             return self._end_session(s)
         return s, []
 
-    def idle_seconds_left(self) -> float | None:
-        """Seconds until the idle timeout fires, or None where it does not apply."""
-        s = self.state
-        if s.screen is Screen.ATTRACT or s.screen in MACHINE_BUSY_SCREENS:
-            return None
+    def _idle_limit(self, s: FlowState) -> float:
+        """How long this screen may stay untouched: `[timeouts] idle_s` for the screen,
+        else the backend's idle_timeout_s; the done screen needs no answer, so shorter."""
+        configured = self._deadlines.idle_limit(s.screen)
+        if configured is not None:
+            return configured
         if s.screen is Screen.DONE:
+            return AFTER_RATING_S if s.rating is not None else DONE_TIMEOUT_S
+        return s.idle_timeout_s
+
+    def idle_warning_left(self) -> float | None:
+        """Seconds until the idle timeout, while the "still there?" warning should show;
+        None otherwise. The warning takes the last IDLE_WARNING_S seconds but never more
+        than half the limit: with a short timeout it would cover the screen from the first
+        second and swallow every tap meant for the screen below it. No warning on the done
+        screen (nothing is lost there) nor where the machine is busy."""
+        s = self.state
+        if s.screen in (Screen.ATTRACT, Screen.DONE) or s.screen in MACHINE_BUSY_SCREENS:
             return None
-        return max(0.0, s.idle_timeout_s - (self._clock() - s.last_activity))
+        limit = self._idle_limit(s)
+        left = max(0.0, limit - (self._clock() - s.last_activity))
+        return left if left <= min(IDLE_WARNING_S, limit / 2) else None
 
     # --- the backend, in the background ------------------------------------------------------
 

@@ -62,6 +62,11 @@ class Deadlines:
     identify_s: float = 20.0
     submit_s: float = 20.0
     print_s: float = 120.0
+    # Idle timeouts by screen value ("form": 180.0); other screens take the backend's.
+    idle_s: tuple[tuple[str, float], ...] = ()
+
+    def idle_limit(self, screen: Screen) -> float | None:
+        return dict(self.idle_s).get(screen.value)
 
 
 @dataclass(frozen=True)

@@ -15,25 +15,12 @@ from apm_api.models import FieldKind, Text
 from kiosk.flow import texts
 from kiosk.flow.state import MACHINE_BUSY_SCREENS, FlowState, Retry, Screen
 
-IDLE_WARNING_S = 15  # show the "are you still there?" countdown this long before timeout
-
 ROLE_NAMES = {
     "receipt_printer": texts.t("printer struk", "receipt printer"),
     "document_printer": texts.t("printer surat", "letter printer"),
     "card_reader": texts.t("pembaca kartu", "card reader"),
     "scanner": texts.t("pemindai QR", "QR scanner"),
 }
-
-
-def idle_countdown(idle_left: float | None, timeout_s: float) -> int:
-    """Seconds to show on the "still there?" overlay, or -1 to hide it.
-
-    The warning takes the last IDLE_WARNING_S seconds, but never more than half the
-    timeout: with a short timeout the overlay would otherwise cover the screen from the
-    first second and swallow every tap meant for the screen below it."""
-    if idle_left is None or idle_left > min(IDLE_WARNING_S, timeout_s / 2):
-        return -1
-    return math.ceil(idle_left)
 
 
 def receipt_note(s: FlowState) -> Text:
@@ -60,7 +47,8 @@ def view_model(state: FlowState, *, lang: str = "id", idle_left: float | None = 
         "offline": s.backend_unreachable,
         "village": _village(s),
         "banner": _banner(s, lang),
-        "idleLeft": idle_countdown(idle_left, s.idle_timeout_s),
+        # idle_left: from Flow.idle_warning_left(), set only while the warning shows.
+        "idleLeft": math.ceil(idle_left) if idle_left is not None else -1,
         "resident": _resident(s),
         "identifyError": say(s.identify_error, lang),
         "services": [

@@ -335,7 +335,7 @@ def test_idle_timeout_returns_to_attract_with_warning_first(driver: Driver):
     driver.clock.advance(50)
     driver.send(ev.Tick())
     assert driver.state.screen is Screen.FORM
-    vm = view_model(driver.state, idle_left=driver.flow.idle_seconds_left())
+    vm = view_model(driver.state, idle_left=driver.flow.idle_warning_left())
     assert vm["idleLeft"] == 10
     driver.send(ev.StillHere())  # a touch resets the timer
     driver.clock.advance(59)
@@ -358,7 +358,7 @@ def test_a_short_idle_timeout_warns_only_in_its_second_half(driver: Driver):
     driver.send(ev.ChooseService("SKD"))
 
     def shown() -> int:
-        return view_model(driver.state, idle_left=driver.flow.idle_seconds_left())["idleLeft"]
+        return view_model(driver.state, idle_left=driver.flow.idle_warning_left())["idleLeft"]
 
     driver.clock.advance(1)
     assert shown() == -1
@@ -420,3 +420,25 @@ def test_view_model_never_carries_secrets(driver: Driver):
     assert "secret-session-token" not in text
     assert "3523014708900001" not in text
     assert SITI_UID not in text
+
+
+def test_idle_timeouts_by_screen_from_config():
+    """`[timeouts] idle_s = { form = 180 }`: the form waits 180 s, other screens the
+    backend's 60 s; the warning shows in the last 15 s of each."""
+    from kiosk.flow import Flow
+    from kiosk.flow.state import Deadlines
+
+    driver = Driver()
+    driver.flow = Flow(clock=driver.clock, deadlines=Deadlines(idle_s=(("form", 180.0),)))
+    driver.identified()
+    driver.clock.advance(50)
+    assert driver.flow.idle_warning_left() == 10  # services: the backend's 60 s
+    driver.send(ev.ChooseService("SKD"))
+    driver.clock.advance(100)
+    driver.send(ev.Tick())
+    assert driver.state.screen is Screen.FORM and driver.flow.idle_warning_left() is None
+    driver.clock.advance(70)
+    assert driver.flow.idle_warning_left() == 10
+    driver.clock.advance(10)
+    driver.send(ev.Tick())
+    assert driver.state.screen is Screen.ATTRACT

@@ -617,3 +617,17 @@ def test_shipped_configs_document_the_defaults_of_the_optional_sections(
     documented = set(re.findall(r"(?m)^([a-z_]+) = ", uncommented))
     for model in (StorageSection, SyncSection, TimeoutsSection, LoggingSection):
         assert set(model.model_fields) <= documented, f"{name}: {model.__name__}"
+
+
+def test_idle_timeouts_by_screen(tmp_path: Path, registries: Any, root_pem: Path) -> None:
+    text = GOOD + "\n[timeouts]\nidle_s = { form = 180, done = 15 }\n"
+    settings = load_config(write(tmp_path, text), registries=registries)
+    assert settings.timeouts.idle_s == {"form": 180, "done": 15}
+    text = GOOD + "\n[timeouts]\nidle_s = { attract = 30 }\n"
+    [problem] = problems_of(write(tmp_path, text), registries)
+    assert problem.startswith("timeouts.idle_s.attract: expected 'identify', 'services', ")
+    text = GOOD + "\n[timeouts]\nidle_s = { form = 5 }\n"
+    [problem] = problems_of(write(tmp_path, text), registries)
+    assert problem == (
+        "timeouts.idle_s.form: expected greater than or equal to 10, found 5 (integer)"
+    )

@@ -64,7 +64,7 @@ class StandInRuntime:
         self.driver.send(event)
 
     def view(self, lang: str = "id") -> dict[str, Any]:
-        return view_model(self.flow.state, lang=lang, idle_left=self.flow.idle_seconds_left())
+        return view_model(self.flow.state, lang=lang, idle_left=self.flow.idle_warning_left())
 
     def shutdown(self) -> None:
         pass
