@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtQuick import QQuickItem
 
 from apm_api.models import RequestStatus, Text
 from kiosk.flow import FlowState, view_model
@@ -801,3 +802,45 @@ def test_a_qml_file_that_cannot_load_is_a_clear_error(
     with pytest.raises(app_module.QmlLoadError, match="could not be loaded"):
         KioskWindow(WindowSpec(), lambda post: None)  # type: ignore[arg-type,return-value]
     qt_warnings_fail.clear()  # the engine's own complaint is expected here
+
+
+# --- accessibility ---------------------------------------------------------------------------
+
+MIN_TARGET_MM = 15.0
+
+
+def touch_targets(kiosk: KioskWindow) -> list[QQuickItem]:
+    """What a finger can press: the items whose MouseArea takes taps (not the window-wide
+    catcher that only restarts the idle timer)."""
+    found = []
+    for item in items(kiosk.window.contentItem()):
+        if (
+            item.metaObject().className().startswith("QQuickMouseArea")
+            and item.isVisible()
+            and item.isEnabled()
+            and item.objectName() != "idleCatcher"
+        ):
+            found.append(item.parentItem())
+    return found
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_every_touch_target_is_announced_and_big_enough(kiosk, qtbot, screen: str):
+    from PySide6.QtGui import QAccessible
+
+    SCREENS[screen](kiosk, qtbot)
+    settle(qtbot, kiosk)
+    QAccessible.setActive(True)
+    px_per_mm = kiosk.window.screen().physicalDotsPerInch() / 25.4
+    problems = []
+    for target in touch_targets(kiosk):
+        described = QAccessible.queryAccessibleInterface(target)
+        name = described.text(QAccessible.Text.Name) if described else ""
+        role = described.role() if described else None
+        what = f"{target.objectName() or target.metaObject().className()} {name!r}"
+        if role not in (QAccessible.Role.Button, QAccessible.Role.EditableText) or not name:
+            problems.append(f"{what}: role {role}, no name for a screen reader")
+        short = min(target.width(), target.height()) / px_per_mm
+        if short < MIN_TARGET_MM:
+            problems.append(f"{what}: {short:.1f} mm, under {MIN_TARGET_MM:g} mm")
+    assert not problems, "\n".join(problems)

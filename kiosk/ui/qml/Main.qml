@@ -55,6 +55,7 @@ Window {
 
     // Every press anywhere restarts the idle timer; the press still reaches its target.
     MouseArea {
+        objectName: "idleCatcher"
         anchors.fill: parent
         z: 100
         propagateComposedEvents: true

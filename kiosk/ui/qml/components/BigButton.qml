@@ -19,6 +19,9 @@ Rectangle {
         : (primary ? (area.pressed ? root.primaryDark : root.primary) : (area.pressed ? "#dfe7e6" : root.card))
     border.width: (primary && !quiet && !onDark) ? 0 : (onDark ? 3 : 2)
     border.color: onDark ? "white" : root.primary
+    Accessible.role: Accessible.Button
+    Accessible.name: label.text
+    Accessible.onPressAction: if (enabled) button.clicked()
 
     Text {
         id: label

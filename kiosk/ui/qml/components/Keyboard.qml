@@ -50,6 +50,14 @@ Rectangle {
         return key.length > 1 || key === "⇧" || key === "⌫" ? 180 : 86
     }
 
+    // What a screen reader says for a key (a symbol alone says nothing).
+    function spokenName(key) {
+        if (key === "⇧") return qsTr("Huruf besar")
+        if (key === "⌫") return qsTr("Hapus satu huruf")
+        if (key === "-") return qsTr("Tanda hubung")
+        return label(key)
+    }
+
     function label(key) {
         if (key === "spasi") return qsTr("spasi")
         if (key === "tutup") return qsTr("Tutup")
@@ -74,6 +82,10 @@ Rectangle {
                         width: keyboard.keyWidth(modelData)
                         height: 72; radius: 8
                         opacity: modelData === "" ? 0 : 1
+                        Accessible.role: Accessible.Button
+                        Accessible.name: keyboard.spokenName(modelData)
+                        Accessible.ignored: modelData === ""
+                        Accessible.onPressAction: keyboard.type(modelData)
                         color: keyArea.pressed ? "#b9cfcd" : (modelData === "⇧" && keyboard.shifted ? "#cfe3e1" : "white")
                         Text {
                             anchors.centerIn: parent

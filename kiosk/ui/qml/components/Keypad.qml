@@ -26,6 +26,10 @@ Grid {
             width: 124; height: 72; radius: 12
             color: keyArea.pressed ? "#cfe3e1" : root.card
             border.color: "#b7c7c5"; border.width: 2
+            Accessible.role: Accessible.Button
+            Accessible.name: modelData === "⌫" ? qsTr("Hapus satu angka")
+                : modelData === "C" ? qsTr("Hapus semua") : modelData
+            Accessible.onPressAction: pad.press(modelData)
             Text { anchors.centerIn: parent; text: parent.modelData; font.pixelSize: 34; font.bold: true; color: root.ink }
             MouseArea { id: keyArea; anchors.fill: parent; onClicked: pad.press(parent.modelData) }
         }

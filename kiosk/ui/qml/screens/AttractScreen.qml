@@ -5,10 +5,17 @@ import "../components"
 Rectangle {
     color: root.primary
 
-    MouseArea {
-        objectName: "startArea"
+    // The whole screen is the start button; it is announced as one.
+    Item {
         anchors.fill: parent
-        onClicked: kiosk.start()
+        Accessible.role: Accessible.Button
+        Accessible.name: qsTr("Mulai: sentuh layar")
+        Accessible.onPressAction: kiosk.start()
+        MouseArea {
+            objectName: "startArea"
+            anchors.fill: parent
+            onClicked: kiosk.start()
+        }
     }
 
     Column {

@@ -76,6 +76,9 @@ Item {
                     width: 200; height: done.queued ? 150 : 190; radius: 18
                     color: area.pressed ? "#dfeeed" : root.card
                     border.color: "#cfd8d7"; border.width: 2
+                    Accessible.role: Accessible.Button
+                    Accessible.name: qsTr("Nilai %1 dari 4: %2").arg(modelData.score).arg(modelData.label)
+                    Accessible.onPressAction: kiosk.rate(modelData.score)
                     Column {
                         anchors.centerIn: parent
                         spacing: 10

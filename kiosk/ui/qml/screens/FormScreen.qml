@@ -106,6 +106,8 @@ Item {
             color: root.card
             border.width: input.activeFocus ? 3 : 2
             border.color: row.field.error ? root.danger : (input.activeFocus ? root.primary : "#b7c7c5")
+            Accessible.role: Accessible.EditableText
+            Accessible.name: row.field.label || ""
             TextInput {
                 id: input
                 objectName: "field-" + (row.field.name || "")

@@ -81,6 +81,8 @@ Item {
         color: root.card
         border.width: field.activeFocus ? 3 : 2
         border.color: field.activeFocus ? root.primary : "#b7c7c5"
+        Accessible.role: Accessible.EditableText
+        Accessible.name: entry.label
         Text {
             anchors { left: parent.left; leftMargin: 16; verticalCenter: parent.verticalCenter }
             visible: field.text === ""

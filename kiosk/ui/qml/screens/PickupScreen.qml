@@ -45,6 +45,8 @@ Item {
                     color: root.card
                     border.width: input.activeFocus ? 3 : 2
                     border.color: root.vm.pickupError !== "" ? root.danger : (input.activeFocus ? root.primary : "#b7c7c5")
+                    Accessible.role: Accessible.EditableText
+                    Accessible.name: qsTr("Kode ambil (12 angka)")
                     Text {
                         anchors { left: parent.left; leftMargin: 18; verticalCenter: parent.verticalCenter }
                         visible: input.text === ""

@@ -127,6 +127,10 @@ Flickable {
         color: area.pressed ? "#dfeeed" : (highlight ? "#e3f4ef" : root.card)
         border.width: highlight ? 3 : 1
         border.color: highlight ? root.primary : "#cfd8d7"
+        Accessible.role: Accessible.Button
+        Accessible.name: tile.title
+        Accessible.description: tile.subtitle
+        Accessible.onPressAction: tile.clicked()
         Column {
             anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter; margins: 24 }
             spacing: 8
