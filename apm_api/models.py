@@ -20,7 +20,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from apm_api.form_text import normalise_text, text_problem
 
 API_PREFIX = "/api/v1"
 
@@ -141,27 +143,41 @@ class FormField(Answer):
     # Name of a resident attribute that fills this field in advance (e.g. "address").
     prefill: str | None = None
 
-    def problem_with(self, value: str) -> str | None:
-        """What is wrong with `value` for this field, in Indonesian, or None if it is fine.
+    def problem(self, value: str) -> Text | None:
+        """What is wrong with `value` for this field (Indonesian, with English), or None.
 
         The kiosk checks before sending so the citizen gets an answer at once; the server
-        checks again because it cannot trust any client.
+        checks again because it cannot trust any client. Both check the value as it will be
+        sent and printed (`normalise_text`), and refuse what the letter cannot print.
         """
-        value = value.strip()
+        value = normalise_text(value)
         if not value:
-            return "Wajib diisi." if self.required else None
+            return Text(id="Wajib diisi.", en="Required.") if self.required else None
+        unprintable = text_problem(value)
+        if unprintable is not None:
+            return Text(id=unprintable.id, en=unprintable.en)
         if len(value) < self.min_length:
-            return f"Minimal {self.min_length} karakter."
+            return Text(
+                id=f"Minimal {self.min_length} karakter.",
+                en=f"At least {self.min_length} characters.",
+            )
         if len(value) > self.max_length:
-            return f"Maksimal {self.max_length} karakter."
-        if self.kind is FieldKind.NUMBER and not value.isdigit():
-            return "Hanya angka."
+            return Text(
+                id=f"Maksimal {self.max_length} karakter.",
+                en=f"At most {self.max_length} characters.",
+            )
+        return self._kind_problem(value)
+
+    def _kind_problem(self, value: str) -> Text | None:
+        # ASCII digits only: "²" or "١" pass str.isdigit() but are no amount to print.
+        if self.kind is FieldKind.NUMBER and not (value.isascii() and value.isdigit()):
+            return Text(id="Hanya angka.", en="Digits only.")
         if self.kind is FieldKind.DATE and not _is_iso_date(value):
-            return "Tanggal tidak valid (tttt-bb-hh)."
+            return Text(id="Tanggal tidak valid (tttt-bb-hh).", en="Not a valid date (yyyy-mm-dd).")
         if self.kind is FieldKind.CHOICE and value not in {c.value for c in self.choices}:
-            return "Pilih salah satu pilihan."
+            return Text(id="Pilih salah satu pilihan.", en="Choose one of the options.")
         if self.pattern and not re.fullmatch(self.pattern, value):
-            return "Format tidak sesuai."
+            return Text(id="Format tidak sesuai.", en="Not in the expected format.")
         return None
 
 
@@ -284,6 +300,14 @@ class SubmitRequest(Sent):
     submitted_at: datetime | None = None
     # The kiosk's own reference, printed on the receipt before the backend answered.
     kiosk_reference: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9-]{4,32}$")] | None = None
+
+    @field_validator("fields")
+    @classmethod
+    def _as_printed(cls, fields: dict[str, str]) -> dict[str, str]:
+        # Values travel and are stored as the letter prints them (curly quotes straight,
+        # spaces collapsed: `normalise_text`), whoever built the body; what the letter
+        # cannot print is left for the form check to refuse with field_errors.
+        return {name: normalise_text(value) for name, value in fields.items()}
 
 
 class DocumentInfo(Answer):

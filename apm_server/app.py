@@ -339,9 +339,9 @@ class Api:
             if name not in known:
                 errors[name] = Text(id="Isian tidak dikenal.", en="Unknown field.")
         for field in service.fields:
-            problem = field.problem_with(body.fields.get(field.name, ""))
+            problem = field.problem(body.fields.get(field.name, ""))
             if problem:
-                errors[field.name] = Text(id=problem)
+                errors[field.name] = problem
         if errors:
             raise Reply(
                 422,

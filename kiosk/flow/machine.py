@@ -420,9 +420,9 @@ class Flow:
             return s, []
         errors = {}
         for form_field in s.service.fields:
-            problem = form_field.problem_with(s.values.get(form_field.name, ""))
+            problem = form_field.problem(s.values.get(form_field.name, ""))
             if problem:
-                errors[form_field.name] = Text(id=problem)
+                errors[form_field.name] = problem
         if errors:
             return replace(s, field_errors=errors), []
         # A new draft gets a new idempotency key; an unchanged one keeps it, so sending
