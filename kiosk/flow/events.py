@@ -117,6 +117,14 @@ class SubmitPickupCode:
 
 
 @dataclass(frozen=True)
+class SetDisplay:
+    """Large text and high contrast, switched on or off (None: left as they are)."""
+
+    large_text: bool | None = None
+    high_contrast: bool | None = None
+
+
+@dataclass(frozen=True)
 class StillHere:
     """Any touch: resets the idle timer (the UI sends it on every press)."""
 
@@ -137,6 +145,7 @@ Intent = (
     | AnswerNotice
     | OpenPickup
     | SubmitPickupCode
+    | SetDisplay
     | StillHere
 )
 

@@ -121,6 +121,7 @@ class Flow:
             ev.OpenPickup: self._on_open_pickup,
             ev.SubmitPickupCode: self._on_submit_pickup_code,
             ev.StillHere: lambda s, e: (s, []),
+            ev.SetDisplay: self._on_set_display,
             ev.KioskLoaded: self._on_kiosk_loaded,
             ev.KioskLoadFailed: self._on_kiosk_load_failed,
             ev.RetryLoad: lambda s, e: (s, [LoadKiosk()]),
@@ -673,6 +674,11 @@ class Flow:
             return self._print(s)
         return self._end_session(s)
 
+    def _on_set_display(self, s: FlowState, e: ev.SetDisplay) -> Step:
+        large = s.large_text if e.large_text is None else e.large_text
+        contrast = s.high_contrast if e.high_contrast is None else e.high_contrast
+        return replace(s, large_text=large, high_contrast=contrast), []
+
     def _end_session(self, s: FlowState) -> Step:
         """Back to attract, keeping nothing of the citizen who leaves."""
         fresh = FlowState(
@@ -778,6 +784,7 @@ _CITIZEN_ACTIONS = (
     ev.Home,
     ev.AnswerNotice,
     ev.StillHere,
+    ev.SetDisplay,
     ev.CardPresented,
     ev.IdentityRead,
     ev.PickupCodeScanned,

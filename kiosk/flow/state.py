@@ -145,6 +145,10 @@ class FlowState:
     receipt_problem: Text | None = None
     notice: Notice | None = None
     rating: int | None = None
+    # How the citizen chose to see the screens (from the attract screen or any other);
+    # back to the defaults for the next citizen.
+    large_text: bool = False
+    high_contrast: bool = False
 
     @property
     def identified_offline(self) -> bool:

@@ -77,6 +77,8 @@ def view_model(state: FlowState, *, lang: str = "id", idle_left: float | None = 
         "notice": _notice(s, lang),
         "receiptProblem": say(s.receipt_problem, lang),
         "receiptNote": say(receipt_note(s), lang),
+        "largeText": s.large_text,
+        "highContrast": s.high_contrast,
         "rating": s.rating or 0,
     }
 

@@ -73,6 +73,8 @@ def placeholder_view(lang: str) -> dict[str, Any]:
         "notice": None,
         "receiptProblem": "",
         "receiptNote": "",
+        "largeText": False,
+        "highContrast": False,
         "rating": 0,
     }
 
@@ -235,6 +237,14 @@ class KioskBridge(QObject):
     def pickupCodeScanned(self, code: str) -> None:
         """A receipt's QR typed by a wedge scanner, caught by the wedge filter."""
         self._send(lambda ev: ev.PickupCodeScanned(code))
+
+    @Slot(bool)
+    def setLargeText(self, on: bool) -> None:
+        self._send(lambda ev: ev.SetDisplay(large_text=on))
+
+    @Slot(bool)
+    def setHighContrast(self, on: bool) -> None:
+        self._send(lambda ev: ev.SetDisplay(high_contrast=on))
 
     @Slot(str, str)
     def setField(self, name: str, value: str) -> None:

@@ -442,3 +442,17 @@ def test_idle_timeouts_by_screen_from_config():
     driver.clock.advance(10)
     driver.send(ev.Tick())
     assert driver.state.screen is Screen.ATTRACT
+
+
+def test_display_choices_last_the_session_and_the_next_citizen_starts_plain(driver: Driver):
+    driver.loaded()
+    driver.send(ev.SetDisplay(large_text=True))
+    driver.send(ev.SetDisplay(high_contrast=True))
+    driver.send(ev.Start())
+    vm = view_model(driver.state)
+    assert vm["largeText"] and vm["highContrast"] and vm["screen"] == "identify"
+    driver.send(ev.SetDisplay(large_text=False))
+    assert not driver.state.large_text and driver.state.high_contrast
+    driver.send(ev.Home())
+    assert driver.state.screen is Screen.ATTRACT
+    assert not driver.state.large_text and not driver.state.high_contrast

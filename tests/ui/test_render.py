@@ -844,3 +844,65 @@ def test_every_touch_target_is_announced_and_big_enough(kiosk, qtbot, screen: st
         if short < MIN_TARGET_MM:
             problems.append(f"{what}: {short:.1f} mm, under {MIN_TARGET_MM:g} mm")
     assert not problems, "\n".join(problems)
+
+
+# --- large text and high contrast --------------------------------------------------------------
+
+
+def test_large_text_and_high_contrast_are_chosen_on_the_attract_screen(kiosk, qtbot):
+    title_before = find(kiosk, "startButton").property("height")
+    font_before = kiosk.window.property("fontBody")
+    click(qtbot, kiosk, "largeTextButton")
+    click(qtbot, kiosk, "highContrastButton")
+    vm = kiosk.bridge.view_model()
+    assert vm["largeText"] and vm["highContrast"] and vm["screen"] == "attract"
+    assert kiosk.window.property("fontBody") > font_before
+    assert kiosk.window.property("ink").name() == "#000000"
+    assert find(kiosk, "startButton").property("height") == title_before
+    assert "Huruf biasa" in texts(kiosk) and "Warna biasa" in texts(kiosk)
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_every_screen_fits_in_large_text_and_high_contrast(qtbot, tmp_path: Path, screen: str):
+    kiosk = open_kiosk(qtbot, Driver().loaded())
+    try:
+        send(kiosk, ev.SetDisplay(large_text=True, high_contrast=True))
+        SCREENS[screen](kiosk, qtbot)
+        settle(qtbot, kiosk)
+        assert kiosk.bridge.view_model()["largeText"]
+        image = kiosk.window.grabWindow()
+        image.save(str(shots_dir(tmp_path) / f"{screen}-large-contrast.png"))
+        assert distinct_colours(image) > 3, f"the {screen} screen looks blank"
+        assert not spilling_texts(kiosk, vertical=False), f"cut off on {screen}"
+        assert not overlapping_targets(kiosk), f"buttons over each other on {screen}"
+    finally:
+        kiosk.close()
+
+
+def visible_box(item: QQuickItem):
+    """The item's box in the window, cut to what its clipping ancestors (a scrolled
+    list, a Flickable) let a finger reach."""
+    box = item.mapRectToScene(item.boundingRect())
+    parent = item.parentItem()
+    while parent is not None:
+        if parent.clip():
+            box = box.intersected(parent.mapRectToScene(parent.boundingRect()))
+        parent = parent.parentItem()
+    return box
+
+
+def overlapping_targets(kiosk: KioskWindow) -> list[str]:
+    """Pairs of touch targets drawn over each other (one inside the other is fine: the
+    attract screen is a start button around its other buttons)."""
+    boxes = [
+        (t.objectName() or t.metaObject().className(), visible_box(t))
+        for t in touch_targets(kiosk)
+    ]
+    boxes = [(name, box) for name, box in boxes if not box.isEmpty()]
+    found = []
+    for i, (name, box) in enumerate(boxes):
+        for other, other_box in boxes[i + 1 :]:
+            nested = box.contains(other_box) or other_box.contains(box)
+            if box.intersects(other_box) and not nested:
+                found.append(f"{name} / {other}")
+    return found

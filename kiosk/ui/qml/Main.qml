@@ -13,20 +13,26 @@ Window {
     color: root.paper
 
     readonly property var vm: kiosk.vm
-    // Palette: a calm government teal, high contrast text, large touch targets.
-    readonly property color primary: "#0b6e69"
-    readonly property color primaryDark: "#07504c"
-    readonly property color accent: "#f2a900"
-    readonly property color paper: "#f3f6f5"
+    // Palette: a calm government teal, high contrast text, large touch targets. High
+    // contrast mode (chosen by the citizen) darkens every colour against pure white.
+    readonly property bool contrast: vm.highContrast === true
+    readonly property color primary: contrast ? "#00302c" : "#0b6e69"
+    readonly property color primaryDark: contrast ? "#001513" : "#07504c"
+    readonly property color accent: contrast ? "#ffd000" : "#f2a900"
+    readonly property color paper: contrast ? "#ffffff" : "#f3f6f5"
     readonly property color card: "#ffffff"
-    readonly property color ink: "#17212b"
-    readonly property color muted: "#55636f"
-    readonly property color danger: "#b3261e"
+    readonly property color ink: contrast ? "#000000" : "#17212b"
+    readonly property color muted: contrast ? "#1c1c1c" : "#55636f"
+    readonly property color danger: contrast ? "#7a0000" : "#b3261e"
+    readonly property color onPrimaryMuted: contrast ? "#ffffff" : "#d7f0ee"
     readonly property int gap: 24
-    readonly property int fontBig: 44
-    readonly property int fontTitle: 34
-    readonly property int fontBody: 24
-    readonly property int fontSmall: 22
+    // Large text mode (chosen by the citizen) scales every font by a third.
+    readonly property real textScale: vm.largeText === true ? 1.3 : 1.0
+    readonly property int fontBig: Math.round(44 * textScale)
+    readonly property int fontTitle: Math.round(34 * textScale)
+    readonly property int fontBody: Math.round(24 * textScale)
+    readonly property int fontSmall: Math.round(22 * textScale)
+    readonly property int fontHero: Math.round(64 * textScale)
 
     function screenFile(screen) {
         return "screens/" + screen.charAt(0).toUpperCase() + screen.slice(1) + "Screen.qml"

@@ -27,21 +27,21 @@ Rectangle {
             width: parent.width
             horizontalAlignment: Text.AlignHCenter
             text: root.vm.village ? qsTr("Pemerintah Desa %1").arg(root.vm.village.name) : qsTr("Anjungan Pelayanan Mandiri")
-            color: "#d7f0ee"; font.pixelSize: root.fontTitle
+            color: root.onPrimaryMuted; font.pixelSize: root.fontTitle
         }
         Text {
             width: parent.width
             horizontalAlignment: Text.AlignHCenter
             wrapMode: Text.WordWrap
             text: qsTr("Layanan Surat Mandiri")
-            color: "white"; font.pixelSize: 64; font.bold: true
+            color: "white"; font.pixelSize: root.fontHero; font.bold: true
         }
         Text {
             width: parent.width
             horizontalAlignment: Text.AlignHCenter
             wrapMode: Text.WordWrap
             text: qsTr("Surat keterangan, SKTM, pengantar SKCK dan lainnya, tanpa antre.")
-            color: "#d7f0ee"; font.pixelSize: root.fontBody
+            color: root.onPrimaryMuted; font.pixelSize: root.fontBody
         }
         Item { width: 1; height: 20 }
         BigButton {
@@ -73,7 +73,28 @@ Rectangle {
             // Offline is said by the banner above (vm.banner), in the flow's own words.
             visible: !root.vm.ready && !root.vm.offline
             text: qsTr("Menyiapkan layanan…")
-            color: "#d7f0ee"; font.pixelSize: root.fontBody; font.italic: true
+            color: root.onPrimaryMuted; font.pixelSize: root.fontBody; font.italic: true
+        }
+        // How the screens look for this citizen: chosen here, before starting.
+        Row {
+            objectName: "displayChoices"
+            anchors.horizontalCenter: parent.horizontalCenter
+            spacing: root.gap
+            BigButton {
+                objectName: "largeTextButton"
+                onDark: true; quiet: true
+                height: 72
+                text: root.vm.largeText ? qsTr("Huruf biasa") : qsTr("Huruf besar")
+                onClicked: kiosk.setLargeText(!root.vm.largeText)
+            }
+            BigButton {
+                objectName: "highContrastButton"
+                onDark: true; quiet: true
+                height: 72
+                text: root.vm.highContrast ? qsTr("Warna biasa") : qsTr("Kontras tinggi")
+                onClicked: kiosk.setHighContrast(!root.vm.highContrast)
+            }
         }
     }
+
 }

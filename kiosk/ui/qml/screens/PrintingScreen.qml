@@ -13,6 +13,8 @@ Item {
         qsTr("Mencetak surat Anda…")
     ]
     readonly property var labels: [qsTr("Mengunduh"), qsTr("Memeriksa"), qsTr("Mencetak")]
+    // Wider pills, closer together, for large text: three still fit side by side.
+    readonly property int pillWidth: root.textScale > 1 ? 350 : 300
 
     Column {
         anchors.centerIn: parent
@@ -31,10 +33,10 @@ Item {
         // Side by side on a wide screen, one under the other on a narrow (portrait) one.
         Grid {
             id: pills
-            readonly property bool narrow: parent.width < 3 * 300 + 2 * 64
+            readonly property bool narrow: parent.width < 3 * printing.pillWidth + 2 * columnSpacing
             anchors.horizontalCenter: parent.horizontalCenter
             columns: narrow ? 1 : 3
-            columnSpacing: 64
+            columnSpacing: root.textScale > 1 ? 40 : 64
             rowSpacing: 20
             Repeater {
                 model: printing.labels.length
@@ -77,7 +79,7 @@ Item {
         property string label
         property bool active
         property bool finished
-        width: 300; height: 72; radius: 36
+        width: printing.pillWidth; height: 72; radius: 36
         color: active ? root.primary : (finished ? "#e3f4ef" : root.card)
         border.width: active ? 0 : 2
         border.color: finished ? root.primary : "#b7c7c5"
