@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from apm_api.form_text import normalise_text
 from apm_api.models import (
     ApplicantByCard,
     ApplicantByNik,
@@ -429,7 +430,12 @@ class Flow:
         # A new draft gets a new idempotency key; an unchanged one keeps it, so sending
         # it again after a lost answer cannot create a second request.
         key = s.submit_key if s.submit_key and s.request is None else self._new_key()
-        return replace(s, screen=Screen.CONFIRM, field_errors={}, submit_key=key), []
+        # The confirm screen shows what will be signed: curly quotes straightened, spaces
+        # collapsed (apm_api.form_text), not what the keyboard produced.
+        values = {name: normalise_text(value) for name, value in s.values.items()}
+        return replace(
+            s, screen=Screen.CONFIRM, field_errors={}, submit_key=key, values=values
+        ), []
 
     def _on_back(self, s: FlowState, e: ev.Back) -> Step:
         if s.screen is Screen.CONFIRM:

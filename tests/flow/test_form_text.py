@@ -37,3 +37,13 @@ def test_an_emoji_in_a_field_is_named_at_that_field_and_nothing_is_submitted(dri
     driver.send(ev.Confirm())
     [submit] = submits(driver)
     assert submit.body.fields["keperluan"] == 'Melamar kerja di "PT Maju" - Tuban'
+
+
+def test_the_confirm_screen_shows_the_text_as_it_will_be_signed(driver: Driver):
+    driver.identified()
+    driver.send(ev.ChooseService("SKD"))
+    driver.send(ev.SetField("keperluan", "  Melamar   kerja “PT Gula”  "))
+    driver.send(ev.Next())
+    assert driver.state.screen is Screen.CONFIRM
+    shown = {row["value"] for row in view_model(driver.state)["summary"]}
+    assert 'Melamar kerja "PT Gula"' in shown
