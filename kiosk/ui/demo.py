@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEMO_WIDTH, DEMO_HEIGHT = 1280, 800
+ORIENTATIONS = {"landscape": (DEMO_WIDTH, DEMO_HEIGHT), "portrait": (DEMO_HEIGHT, DEMO_WIDTH)}
 EXIT_BAD_SCRIPT = 2  # also for other wrong arguments: nothing has run
 TRACKING_CODE = re.compile(r"[0-9]{6}-[0-9]{3,6}")  # ddmmyy-NNN, as on the receipt
 DEMO_CARDS = [
@@ -72,6 +73,15 @@ class DemoLaunch:
     virtual_card: VirtualCardControls | None = None  # with --card-reader virtual-card
     auto_sign: bool = True  # the embedded server signs by itself (a script may play the head)
     proxy: FaultyBackend | None = None
+    # How the screens look: the window's shape, the language, the citizen's display choices.
+    orientation: str = "landscape"
+    language: str = "id"
+    large_text: bool = False
+    high_contrast: bool = False
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return ORIENTATIONS[self.orientation]
 
     def demo_ca(self) -> Path:
         """The CA the kiosk checks letters against (the embedded server's demo CA by default)."""
@@ -103,8 +113,8 @@ def demo_runtime_loader(launch: DemoLaunch) -> Callable[[Post], Runtime]:
                 launch.virtual_card = VirtualCardControls(reader.port)
             settings = demo_settings(
                 launch.state_dir,
-                width=DEMO_WIDTH,
-                height=DEMO_HEIGHT,
+                width=launch.size[0],
+                height=launch.size[1],
                 backend_url=backend_url,
                 trust_anchors=launch.trust_anchors,
                 receipt_transport=transport,
@@ -135,6 +145,10 @@ def launch_from(args: argparse.Namespace, steps: list[Step], state_dir: Path) ->
         trust_anchors=anchors,
         receipt_printer=getattr(args, "receipt_printer", None) or "simulated",
         card_reader=getattr(args, "card_reader", None) or "simulated",
+        orientation=getattr(args, "orientation", None) or "landscape",
+        language=getattr(args, "language", None) or "id",
+        large_text=bool(getattr(args, "large_text", False)),
+        high_contrast=bool(getattr(args, "high_contrast", False)),
     )
     if not steps:  # the interactive demo: nothing more to load before the attract screen
         return launch
@@ -153,6 +167,11 @@ def argument_problem(args: argparse.Namespace) -> str | None:
         parse_card_reader(getattr(args, "card_reader", None) or "simulated")
     except ValueError as exc:
         return str(exc)
+    orientation = getattr(args, "orientation", None) or "landscape"
+    if orientation not in ORIENTATIONS:
+        return f"--orientation {orientation!r}: expected one of {', '.join(ORIENTATIONS)}"
+    if (getattr(args, "language", None) or "id") not in ("id", "en"):
+        return f"--language {args.language!r}: expected id or en"
     if getattr(args, "backend_url", None) and not anchors:
         return (
             "--backend-url needs --trust-anchor PEM: the CA certificate the server signs "
@@ -187,7 +206,9 @@ def run_demo(args: argparse.Namespace) -> int:
         launch = launch_from(args, steps, state_dir)
         app, problems = make_app()
         _wake = quit_on_signals(app)
-        kiosk = KioskWindow(WindowSpec(DEMO_WIDTH, DEMO_HEIGHT), demo_runtime_loader(launch))
+        spec = WindowSpec(*launch.size, language=launch.language)
+        kiosk = KioskWindow(spec, demo_runtime_loader(launch))
+        kiosk.bridge.runtimeReady.connect(lambda: apply_display_choices(kiosk, launch))
         keep_alive: list[object] = []
 
         def runtime_failed(reason: str) -> None:
@@ -307,6 +328,18 @@ def write_printed(kiosk: KioskWindow, folder: Path, printer_peer: Any = None) ->
     return written
 
 
+def apply_display_choices(kiosk: KioskWindow, launch: DemoLaunch) -> None:
+    """--large-text and --high-contrast: chosen as a citizen would, on the attract screen
+    (the flow forgets them when a session ends, so autoplay chooses again each time)."""
+    vm = kiosk.bridge.view_model()
+    if vm.get("screen") != "attract":
+        return
+    if launch.large_text and not vm.get("largeText"):
+        kiosk.bridge.setLargeText(True)
+    if launch.high_contrast and not vm.get("highContrast"):
+        kiosk.bridge.setHighContrast(True)
+
+
 def fault_controls(kiosk: KioskWindow, role: str, launch: DemoLaunch | None) -> Any:
     """What takes a device's faults: its simulator, or the receipt printer emulator or
     the virtual e-KTP at the far end of a real link (None while the kiosk is loading)."""
@@ -391,6 +424,8 @@ class Autoplay(QObject):
         if self._index >= len(self.steps):
             self.finished(0)
             return
+        if self.launch is not None:
+            apply_display_choices(self.kiosk, self.launch)
         step = self.steps[self._index]
         try:
             delay = self._perform(step)

@@ -862,16 +862,21 @@ def test_large_text_and_high_contrast_are_chosen_on_the_attract_screen(kiosk, qt
     assert "Huruf biasa" in texts(kiosk) and "Warna biasa" in texts(kiosk)
 
 
+# Landscape only for now: in portrait, large text still cuts the identify screen's two
+# columns, the confirm title, the keyboard's key labels and the header (issue 8).
+@pytest.mark.parametrize("size", [LANDSCAPE], ids=["landscape"])
 @pytest.mark.parametrize("screen", list(SCREENS))
-def test_every_screen_fits_in_large_text_and_high_contrast(qtbot, tmp_path: Path, screen: str):
-    kiosk = open_kiosk(qtbot, Driver().loaded())
+def test_every_screen_fits_in_large_text_and_high_contrast(
+    qtbot, tmp_path: Path, screen: str, size: tuple[int, int]
+):
+    kiosk = open_kiosk(qtbot, Driver().loaded(), size)
     try:
         send(kiosk, ev.SetDisplay(large_text=True, high_contrast=True))
         SCREENS[screen](kiosk, qtbot)
         settle(qtbot, kiosk)
         assert kiosk.bridge.view_model()["largeText"]
         image = kiosk.window.grabWindow()
-        image.save(str(shots_dir(tmp_path) / f"{screen}-large-contrast.png"))
+        image.save(str(shots_dir(tmp_path) / f"{screen}-large-contrast-{size[0]}x{size[1]}.png"))
         assert distinct_colours(image) > 3, f"the {screen} screen looks blank"
         assert not spilling_texts(kiosk, vertical=False), f"cut off on {screen}"
         assert not overlapping_targets(kiosk), f"buttons over each other on {screen}"

@@ -6,18 +6,25 @@ Rectangle {
     color: root.primary
 
     Column {
-        anchors { left: parent.left; leftMargin: root.gap; verticalCenter: parent.verticalCenter }
+        id: who
+        anchors {
+            left: parent.left; leftMargin: root.gap; verticalCenter: parent.verticalCenter
+            right: home.visible ? home.left : parent.right; rightMargin: root.gap
+        }
         Text {
+            width: parent.width; elide: Text.ElideRight
             text: root.vm.village ? qsTr("Desa %1").arg(root.vm.village.name) : qsTr("Anjungan Pelayanan Mandiri")
             color: "white"; font.pixelSize: root.fontTitle - 4; font.bold: true
         }
         Text {
+            width: parent.width; elide: Text.ElideRight
             text: root.vm.resident ? qsTr("%1  ·  NIK %2").arg(root.vm.resident.name).arg(root.vm.resident.nik) : qsTr("Anjungan Pelayanan Mandiri")
             color: "#d7f0ee"; font.pixelSize: root.fontSmall
         }
     }
 
     BigButton {
+        id: home
         objectName: "homeButton"
         anchors { right: parent.right; rightMargin: root.gap; verticalCenter: parent.verticalCenter }
         height: 72

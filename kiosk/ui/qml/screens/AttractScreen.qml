@@ -55,6 +55,7 @@ Rectangle {
         Text {
             width: parent.width
             horizontalAlignment: Text.AlignHCenter
+            wrapMode: Text.WordWrap
             text: qsTr("atau tempelkan e-KTP Anda pada pembaca kartu")
             color: "white"; font.pixelSize: root.fontBody + 2
         }
