@@ -16,6 +16,7 @@ from kiosk import __version__
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
 EXIT_BAD_CONFIG = 2
+EXIT_NO_DISPLAY = 5  # after kiosk.ui.app's EXIT_QML_FAILED = 3 and EXIT_RUNTIME_FAILED = 4
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -115,6 +116,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_CONFIG
+    if no_display_said():
+        return EXIT_NO_DISPLAY
     from kiosk.logs import configure_logging
 
     configure_logging(settings)  # before the UI: its start-up is logged too
@@ -126,6 +129,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    # Autoplay sets QT_QPA_PLATFORM=offscreen itself: it needs no screen.
+    if not args.autoplay and no_display_said():
+        return EXIT_NO_DISPLAY
     from kiosk.logs import configure_logging
 
     log_file = Path(args.log_file) if args.log_file else None
@@ -133,6 +139,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from kiosk.ui.demo import run_demo  # Qt is imported only here
 
     return run_demo(args)
+
+
+def no_display_said() -> bool:
+    """Say why Qt could not show a window, before Qt aborts the process over it."""
+    import os
+
+    from kiosk.ui.display import display_problem  # no Qt: a socket and a dlopen or two
+
+    problem = display_problem(os.environ)
+    if problem is None:
+        return False
+    print(f"apm-kiosk: {problem}", file=sys.stderr)
+    return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:
