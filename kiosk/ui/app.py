@@ -193,7 +193,7 @@ def quit_on_signals(app: QGuiApplication) -> QTimer:
     the idle timer gives it that chance twice a second. Keep the returned timer alive.
     """
     for number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(number, lambda *_: app.quit())
+        signal.signal(number, lambda *_: app.exit(0))
     wake = QTimer()
     wake.setInterval(500)
     wake.timeout.connect(lambda: None)

@@ -112,6 +112,13 @@ def fake_drivers(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def offscreen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The in-process runs draw offscreen, so they pass on a machine with no display
+    (run and demo refuse to start without one; tests/ui/test_display.py covers that)."""
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
 def restore_logging() -> Iterator[None]:
     """`run` and `demo` set up logging in this process: undo it after each test."""
     import logging

@@ -327,17 +327,11 @@ def assert_clean_stop(kiosk: subprocess.Popen[str], stderr: str) -> None:
         assert sign not in stderr, stderr
 
 
-# In full screen the lockdown refuses every close request, and Qt 6's app.quit() asks the
-# windows to close first: SIGTERM (quit_on_signals in kiosk/ui/app.py) is then ignored and
-# systemd must SIGKILL the kiosk. app.exit(0) there ends the loop without asking.
-SIGTERM_REFUSED = pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="full screen: the lockdown refuses the close that app.quit() asks for on SIGTERM",
-)
+# Full screen too: the lockdown refuses close requests, so SIGTERM must end the event loop
+# without asking the windows first (quit_on_signals in kiosk/ui/app.py uses app.exit).
 WINDOW_MODES = [
     pytest.param(False, id="window"),
-    pytest.param(True, id="fullscreen", marks=SIGTERM_REFUSED),
+    pytest.param(True, id="fullscreen"),
 ]
 
 
