@@ -23,6 +23,7 @@ from PySide6.QtQuick import QQuickWindow
 
 from kiosk.ui.bridge import KioskBridge, Post, Runtime, RuntimeLoader
 from kiosk.ui.lockdown import Lockdown, pick_screen
+from kiosk.ui.translations import LANGUAGE_NAMES, Translations, available_languages
 
 if TYPE_CHECKING:
     from kiosk.config import KioskSettings
@@ -100,6 +101,11 @@ class KioskWindow:
         context.setContextProperty("kiosk", self.bridge)
         context.setContextProperty("kioskWidth", spec.width)
         context.setContextProperty("kioskHeight", spec.height)
+        context.setContextProperty("languageNames", LANGUAGE_NAMES)
+        self.translations = Translations(self.engine)
+        self.bridge.set_languages(available_languages())
+        self.bridge.languageChanged.connect(self.translations.use)
+        self.translations.use(spec.language)
         self.engine.load(QUrl.fromLocalFile(str(QML_DIR / "Main.qml")))
         roots = self.engine.rootObjects()
         if not roots or not isinstance(roots[0], QQuickWindow):

@@ -81,6 +81,7 @@ def placeholder_view(lang: str) -> dict[str, Any]:
 
 class KioskBridge(QObject):
     vmChanged = Signal()
+    languageChanged = Signal(str)  # the screens' language (a code with a translation)
     runtimeReady = Signal()  # the runtime is attached and started (GUI thread)
     runtimeFailed = Signal(str)  # it could not be built: the kiosk cannot work
     _posted = Signal(object)  # events from any thread; delivered on the GUI thread
@@ -91,6 +92,8 @@ class KioskBridge(QObject):
     ):
         super().__init__(parent)
         self._lang = lang
+        self._default_lang = lang  # the kiosk's; the next citizen starts in it again
+        self._languages = [lang]  # those with a translation (set_languages)
         self._load_runtime = load_runtime
         self.runtime: Runtime | None = None
         self._events: ModuleType | None = None
@@ -187,9 +190,16 @@ class KioskBridge(QObject):
         if self.runtime is None:
             return
         vm = self.runtime.view(self._lang)
+        if self._session_ended(vm) and self._lang != self._default_lang:
+            self._switch_language(self._default_lang)  # the next citizen starts afresh
+            vm = self.runtime.view(self._lang)
         if vm != self._vm:
             self._vm = vm
             self.vmChanged.emit()
+
+    def _session_ended(self, vm: dict[str, Any]) -> bool:
+        was = self._vm.get("screen")
+        return was is not None and was != "attract" and vm.get("screen") == "attract"
 
     @Slot(object)
     def _deliver(self, event: object) -> None:
@@ -290,8 +300,30 @@ class KioskBridge(QObject):
         if self.runtime is not None:  # nothing to keep alive before the flow exists
             self._send(lambda ev: ev.StillHere())
 
+    # --- language --------------------------------------------------------------------------
+
+    def set_languages(self, codes: list[str]) -> None:
+        """The languages the screens can be shown in (those with a translation)."""
+        self._languages = list(dict.fromkeys([self._default_lang, *codes]))
+
+    def _get_language(self) -> str:
+        return self._lang
+
+    language = Property(str, _get_language, notify=languageChanged)
+
+    def _get_next_language(self) -> str:
+        index = self._languages.index(self._lang) if self._lang in self._languages else -1
+        return self._languages[(index + 1) % len(self._languages)]
+
+    nextLanguage = Property(str, _get_next_language, notify=languageChanged)
+
     @Slot(str)
     def setLanguage(self, lang: str) -> None:
-        if lang in ("id", "en") and lang != self._lang:
-            self._lang = lang
+        if lang in self._languages and lang != self._lang:
+            self._switch_language(lang)
+            self.stillHere()
             self._refresh()
+
+    def _switch_language(self, lang: str) -> None:
+        self._lang = lang
+        self.languageChanged.emit(lang)

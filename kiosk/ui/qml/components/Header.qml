@@ -1,16 +1,19 @@
 import QtQuick
 
-// Village name, who is signed in, and the way home.
+// Village name, who is signed in, the other language and the way home. On a narrow
+// (portrait) screen the buttons take a second row, so the names are never cut short.
 Rectangle {
-    height: 96
+    id: header
+    readonly property int rowHeight: 96
+    readonly property bool twoRows: width < 1000
+    height: twoRows ? 2 * rowHeight - 12 : rowHeight
     color: root.primary
 
     Column {
         id: who
-        anchors {
-            left: parent.left; leftMargin: root.gap; verticalCenter: parent.verticalCenter
-            right: home.visible ? home.left : parent.right; rightMargin: root.gap
-        }
+        x: root.gap
+        y: (header.rowHeight - height) / 2
+        width: (header.twoRows ? header.width : buttons.x) - 2 * root.gap
         Text {
             width: parent.width; elide: Text.ElideRight
             text: root.vm.village ? qsTr("Desa %1").arg(root.vm.village.name) : qsTr("Anjungan Pelayanan Mandiri")
@@ -19,19 +22,35 @@ Rectangle {
         Text {
             width: parent.width; elide: Text.ElideRight
             text: root.vm.resident ? qsTr("%1  ·  NIK %2").arg(root.vm.resident.name).arg(root.vm.resident.nik) : qsTr("Anjungan Pelayanan Mandiri")
-            color: "#d7f0ee"; font.pixelSize: root.fontSmall
+            color: root.onPrimaryMuted; font.pixelSize: root.fontSmall
         }
     }
 
-    BigButton {
-        id: home
-        objectName: "homeButton"
-        anchors { right: parent.right; rightMargin: root.gap; verticalCenter: parent.verticalCenter }
-        height: 72
-        primary: false
-        text: qsTr("Kembali ke awal")
-        // Not where the screen has its own way out already (one "Kembali ke awal" is enough).
-        visible: root.vm.canGoHome === true && ["notice", "done"].indexOf(root.vm.screen) < 0
-        onClicked: kiosk.home()
+    Row {
+        id: buttons
+        x: header.width - width - root.gap
+        y: header.twoRows ? header.rowHeight - 12 + (header.rowHeight - 12 - height) / 2 - 6
+                          : (header.rowHeight - height) / 2
+        spacing: root.gap
+
+        // The other language, said in that language (the citizen may not read this one).
+        BigButton {
+            objectName: "languageButton"
+            height: 72
+            primary: false; onDark: true
+            visible: kiosk.nextLanguage !== kiosk.language
+            text: languageNames[kiosk.nextLanguage] || kiosk.nextLanguage
+            onClicked: kiosk.setLanguage(kiosk.nextLanguage)
+        }
+
+        BigButton {
+            objectName: "homeButton"
+            height: 72
+            primary: false
+            text: qsTr("Kembali ke awal")
+            // Not where the screen has its own way out already (one "Kembali ke awal" is enough).
+            visible: root.vm.canGoHome === true && ["notice", "done"].indexOf(root.vm.screen) < 0
+            onClicked: kiosk.home()
+        }
     }
 }

@@ -52,7 +52,7 @@ Rectangle {
 
     // What a screen reader says for a key (a symbol alone says nothing).
     function spokenName(key) {
-        if (key === "⇧") return qsTr("Huruf besar")
+        if (key === "⇧") return qsTr("Huruf kapital")
         if (key === "⌫") return qsTr("Hapus satu huruf")
         if (key === "-") return qsTr("Tanda hubung")
         return label(key)

@@ -18,6 +18,16 @@ Rectangle {
         }
     }
 
+    BigButton {
+        objectName: "languageButton"
+        anchors { top: parent.top; right: parent.right; margins: root.gap }
+        height: 72
+        onDark: true
+        visible: kiosk.nextLanguage !== kiosk.language
+        text: languageNames[kiosk.nextLanguage] || kiosk.nextLanguage
+        onClicked: kiosk.setLanguage(kiosk.nextLanguage)
+    }
+
     Column {
         anchors.centerIn: parent
         width: parent.width - 160
