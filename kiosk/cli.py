@@ -65,6 +65,21 @@ def build_parser() -> argparse.ArgumentParser:
         "(on a socat pty at 115200 baud), or tcp:HOST:PORT (a network printer)",
     )
     demo.add_argument(
+        "--orientation",
+        choices=("landscape", "portrait"),
+        default="landscape",
+        help="the window's shape: landscape 1280x800 (default) or portrait 800x1280",
+    )
+    demo.add_argument(
+        "--language", choices=("id", "en"), default="id", help="the screens' language to start in"
+    )
+    demo.add_argument(
+        "--large-text", action="store_true", help="large text, as a citizen would choose it"
+    )
+    demo.add_argument(
+        "--high-contrast", action="store_true", help="high contrast, as a citizen would choose it"
+    )
+    demo.add_argument(
         "--card-reader",
         metavar="SPEC",
         default="simulated",

@@ -24,6 +24,24 @@ def demo(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     )
 
 
+def test_the_session_in_portrait_english_large_text_and_high_contrast(tmp_path: Path):
+    result = demo(
+        "--autoplay", "--out", str(tmp_path), "--orientation", "portrait", "--language", "en",
+        "--large-text", "--high-contrast",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    from PySide6.QtGui import QImage
+
+    screens = sorted((tmp_path / "screens").glob("*.png"))
+    assert len(screens) >= 8
+    for shot in screens:
+        image = QImage(str(shot))
+        assert (image.width(), image.height()) == (800, 1280), shot.name
+    attract = QImage(str(screens[0]))
+    # High contrast: the attract screen's background is the darker teal.
+    assert attract.pixelColor(5, 5).name() == "#00302c"
+
+
 def test_default_session_prints_the_signed_letter_and_receipt(tmp_path: Path):
     result = demo("--autoplay", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
