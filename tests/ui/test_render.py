@@ -862,9 +862,7 @@ def test_large_text_and_high_contrast_are_chosen_on_the_attract_screen(kiosk, qt
     assert "Huruf biasa" in texts(kiosk) and "Warna biasa" in texts(kiosk)
 
 
-# Landscape only for now: in portrait, large text still cuts the identify screen's two
-# columns, the confirm title, the keyboard's key labels and the header (issue 8).
-@pytest.mark.parametrize("size", [LANDSCAPE], ids=["landscape"])
+@pytest.mark.parametrize("size", [LANDSCAPE, PORTRAIT], ids=["landscape", "portrait"])
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_every_screen_fits_in_large_text_and_high_contrast(
     qtbot, tmp_path: Path, screen: str, size: tuple[int, int]

@@ -4,7 +4,7 @@ import QtQuick
 // (portrait) screen the buttons take a second row, so the names are never cut short.
 Rectangle {
     id: header
-    readonly property int rowHeight: 96
+    readonly property int rowHeight: Math.round(96 * root.textScale)
     readonly property bool twoRows: width < 1000
     height: twoRows ? 2 * rowHeight - 12 : rowHeight
     color: root.primary

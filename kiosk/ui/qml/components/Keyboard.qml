@@ -44,10 +44,13 @@ Rectangle {
         }
     }
 
+    // A letter key: 86 px, narrower when 11 of them (and their gaps) would not fit.
+    readonly property int unit: Math.min(86, Math.floor((width - 16 - 10 * 8) / 11))
+
     function keyWidth(key) {
-        if (key === "spasi") return 560
+        if (key === "spasi") return 6 * unit + 5 * 8
         if (keyboard.numeric) return key === "tutup" ? 3 * 150 + 2 * 8 : 150
-        return key.length > 1 || key === "⇧" || key === "⌫" ? 180 : 86
+        return key.length > 1 || key === "⇧" || key === "⌫" ? 2 * unit + 8 : unit
     }
 
     // What a screen reader says for a key (a symbol alone says nothing).

@@ -6,7 +6,11 @@ Item {
     Column {
         anchors { left: parent.left; right: parent.right; top: parent.top; margins: root.gap }
         spacing: 18
-        Text { text: qsTr("Periksa kembali permohonan Anda"); font.pixelSize: root.fontTitle; font.bold: true; color: root.ink }
+        Text {
+            width: parent.width; wrapMode: Text.WordWrap
+            text: qsTr("Periksa kembali permohonan Anda")
+            font.pixelSize: root.fontTitle; font.bold: true; color: root.ink
+        }
         Rectangle {
             width: parent.width; height: summary.height + 40; radius: 16
             color: root.card
@@ -15,18 +19,20 @@ Item {
                 x: 28; y: 20
                 width: parent.width - 56
                 spacing: 14
+                // The labels' column: narrower on a narrow (portrait) screen.
+                readonly property int labelWidth: Math.min(340, Math.round(width * 0.4))
                 Row {
                     spacing: 20
-                    Text { width: 340; text: qsTr("Layanan"); font.pixelSize: root.fontBody; color: root.muted }
-                    Text { text: root.vm.service ? root.vm.service.name : ""; font.pixelSize: root.fontBody; font.bold: true; color: root.ink }
+                    Text { width: summary.labelWidth; text: qsTr("Layanan"); wrapMode: Text.WordWrap; font.pixelSize: root.fontBody; color: root.muted }
+                    Text { width: summary.width - summary.labelWidth - 20; text: root.vm.service ? root.vm.service.name : ""; wrapMode: Text.WordWrap; font.pixelSize: root.fontBody; font.bold: true; color: root.ink }
                 }
                 Repeater {
                     model: root.vm.summary
                     Row {
                         required property var modelData
                         spacing: 20
-                        Text { width: 340; text: modelData.label; wrapMode: Text.WordWrap; font.pixelSize: root.fontBody; color: root.muted }
-                        Text { width: summary.width - 360; text: modelData.value; wrapMode: Text.WordWrap; font.pixelSize: root.fontBody; font.bold: true; color: root.ink }
+                        Text { width: summary.labelWidth; text: modelData.label; wrapMode: Text.WordWrap; font.pixelSize: root.fontBody; color: root.muted }
+                        Text { width: summary.width - summary.labelWidth - 20; text: modelData.value; wrapMode: Text.WordWrap; font.pixelSize: root.fontBody; font.bold: true; color: root.ink }
                     }
                 }
             }

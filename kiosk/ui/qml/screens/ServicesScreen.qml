@@ -45,7 +45,7 @@ Flickable {
                 Tile {
                     required property var modelData
                     objectName: "ready-" + modelData.id
-                    width: parent.width; height: 100
+                    width: parent.width; height: Math.max(100, implicitHeight)
                     highlight: true
                     title: modelData.service
                     subtitle: modelData.reprint
@@ -65,7 +65,7 @@ Flickable {
                 Tile {
                     required property var modelData
                     objectName: "service-" + modelData.code
-                    width: (content.width - root.gap) / 2; height: 150
+                    width: (content.width - root.gap) / 2; height: Math.max(150, implicitHeight)
                     title: modelData.name
                     subtitle: modelData.description
                     onClicked: kiosk.chooseService(modelData.code)
@@ -131,7 +131,10 @@ Flickable {
         Accessible.name: tile.title
         Accessible.description: tile.subtitle
         Accessible.onPressAction: tile.clicked()
+        // Taller than its box when large text wraps the title: the box grows (see height).
+        implicitHeight: tileText.implicitHeight + 40
         Column {
+            id: tileText
             anchors { left: parent.left; right: parent.right; verticalCenter: parent.verticalCenter; margins: 24 }
             spacing: 8
             Text { width: parent.width; text: tile.title; wrapMode: Text.WordWrap; font.pixelSize: root.fontBody + 4; font.bold: true; color: root.ink }
