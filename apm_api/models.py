@@ -105,6 +105,13 @@ class Village(Answer):
     code: str  # kode wilayah desa
 
 
+class OpeningHours(Answer):
+    """When the village office serves at its desk (the kiosk serves around the clock)."""
+
+    days: Text  # "Senin - Jumat" / "Monday - Friday"
+    hours: str = Field(max_length=40)  # "08.00 - 15.00 WIB"
+
+
 class KioskConfig(Answer):
     kiosk_id: str
     village: Village
@@ -112,6 +119,9 @@ class KioskConfig(Answer):
     idle_timeout_s: int = Field(default=60, ge=10, le=600)
     status_poll_s: int = Field(default=3, ge=1, le=300)
     support_phone: str | None = None
+    # Shown on the attract screen (and kept with the configuration for offline days).
+    announcements: list[Text] = Field(default_factory=list, max_length=5)
+    opening_hours: list[OpeningHours] = Field(default_factory=list, max_length=7)
 
 
 # --- service catalogue -------------------------------------------------------------------

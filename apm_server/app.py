@@ -146,6 +146,8 @@ class Api:
             idle_timeout_s=60,
             status_poll_s=2,
             support_phone="0356-000000",
+            announcements=list(demo_data.ANNOUNCEMENTS),
+            opening_hours=list(demo_data.OPENING_HOURS),
         )
         return json_answer(config)
 

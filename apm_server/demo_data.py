@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from apm_api.models import Choice, FieldKind, FormField, Service, Text, Village
+from apm_api.models import Choice, FieldKind, FormField, OpeningHours, Service, Text, Village
 
 KIOSK_ID = "KIOSK-DEMO-01"
 KIOSK_TOKEN = "demo-kiosk-token"
@@ -166,6 +166,22 @@ SERVICES = [
             ),
         ],
     ),
+]
+
+# The attract screen's notices and the office's desk hours (the kiosk itself never closes).
+ANNOUNCEMENTS = [
+    Text(
+        id="Pendaftaran bantuan pangan dibuka sampai 15 Desember di balai desa.",
+        en="Food aid registration is open until 15 December at the village hall.",
+    ),
+    Text(
+        id="Surat yang sudah ditandatangani dapat dicetak ulang di kios ini dengan struk Anda.",
+        en="Signed letters can be printed again at this kiosk with your receipt.",
+    ),
+]
+OPENING_HOURS = [
+    OpeningHours(days=Text(id="Senin - Kamis", en="Monday - Thursday"), hours="08.00 - 15.00 WIB"),
+    OpeningHours(days=Text(id="Jumat", en="Friday"), hours="08.00 - 11.00 WIB"),
 ]
 
 LETTER_CODES = {"SKD": "474.4", "SKTM": "401", "SKCK": "331", "SKU": "503"}

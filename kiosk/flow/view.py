@@ -46,6 +46,8 @@ def view_model(state: FlowState, *, lang: str = "id", idle_left: float | None = 
         "ready": s.ready,
         "offline": s.backend_unreachable,
         "village": _village(s),
+        "announcements": [say(a, lang) for a in s.kiosk.announcements] if s.kiosk else [],
+        "openingHours": _opening_hours(s, lang),
         "banner": _banner(s, lang),
         # idle_left: from Flow.idle_warning_left(), set only while the warning shows.
         "idleLeft": math.ceil(idle_left) if idle_left is not None else -1,
@@ -141,6 +143,12 @@ def _village(s: FlowState) -> dict[str, str] | None:
         return None
     v = s.kiosk.village
     return {"name": v.name, "district": v.district, "regency": v.regency}
+
+
+def _opening_hours(s: FlowState, lang: str) -> list[dict[str, str]]:
+    if s.kiosk is None:
+        return []
+    return [{"days": say(h.days, lang), "hours": h.hours} for h in s.kiosk.opening_hours]
 
 
 def _resident(s: FlowState) -> dict[str, str] | None:

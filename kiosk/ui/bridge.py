@@ -74,6 +74,8 @@ def placeholder_view(lang: str) -> dict[str, Any]:
         "receiptProblem": "",
         "receiptNote": "",
         "largeText": False,
+        "announcements": [],
+        "openingHours": [],
         "highContrast": False,
         "rating": 0,
     }

@@ -13,6 +13,7 @@ from apm_api.models import (
     FormField,
     KioskConfig,
     LetterRequest,
+    OpeningHours,
     RequestStatus,
     Resident,
     Service,
@@ -53,6 +54,18 @@ def kiosk_config(services: list[str] | None = None) -> KioskConfig:
         services_enabled=services or ["SKD", "SKU"],
         idle_timeout_s=60,
         status_poll_s=2,
+        announcements=[
+            Text(
+                id="Pendaftaran bantuan pangan dibuka sampai 15 Desember di balai desa.",
+                en="Food aid registration is open until 15 December at the village hall.",
+            )
+        ],
+        opening_hours=[
+            OpeningHours(
+                days=Text(id="Senin - Kamis", en="Monday - Thursday"), hours="08.00 - 15.00 WIB"
+            ),
+            OpeningHours(days=Text(id="Jumat", en="Friday"), hours="08.00 - 11.00 WIB"),
+        ],
     )
 
 

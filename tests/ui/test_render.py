@@ -878,6 +878,14 @@ def test_every_screen_fits_in_large_text_and_high_contrast(
         assert distinct_colours(image) > 3, f"the {screen} screen looks blank"
         assert not spilling_texts(kiosk, vertical=False), f"cut off on {screen}"
         assert not overlapping_targets(kiosk), f"buttons over each other on {screen}"
+        if screen == "attract":  # the notices stay below the way to start
+            main_bottom = max(
+                i.mapRectToScene(i.boundingRect()).bottom()
+                for i in items(kiosk.window.contentItem())
+                if i.objectName() == "pickupButton"
+            )
+            info = find(kiosk, "attractInfo")
+            assert info.mapRectToScene(info.boundingRect()).top() >= main_bottom
     finally:
         kiosk.close()
 

@@ -55,6 +55,10 @@
         <source>Kontras tinggi</source>
         <translation>High contrast</translation>
     </message>
+    <message>
+        <source>Jam pelayanan kantor desa: %1</source>
+        <translation>Village office desk hours: %1</translation>
+    </message>
 </context>
 <context>
     <name>ConfirmScreen</name>

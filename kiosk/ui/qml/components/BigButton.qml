@@ -10,7 +10,9 @@ Rectangle {
     property bool onDark: false
     signal clicked()
 
-    implicitWidth: Math.max(220, label.implicitWidth + 64)
+    // Buttons of a row read alike at 220 px or more; a crowded bar may take less.
+    property int minWidth: 220
+    implicitWidth: Math.max(minWidth, label.implicitWidth + 64)
     implicitHeight: 84
     radius: 14
     opacity: enabled ? 1.0 : 0.4

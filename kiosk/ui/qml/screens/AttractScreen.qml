@@ -3,6 +3,7 @@ import "../components"
 
 // The first thing a citizen sees: where they are, and how to begin.
 Rectangle {
+    id: attract
     color: root.primary
 
     // The whole screen is the start button; it is announced as one.
@@ -18,20 +19,45 @@ Rectangle {
         }
     }
 
-    BigButton {
-        objectName: "languageButton"
-        anchors { top: parent.top; right: parent.right; margins: root.gap }
-        height: 72
-        onDark: true
-        visible: kiosk.nextLanguage !== kiosk.language
-        text: languageNames[kiosk.nextLanguage] || kiosk.nextLanguage
-        onClicked: kiosk.setLanguage(kiosk.nextLanguage)
+    // How the screens look for this citizen, chosen before starting, and the language.
+    // One bar across the top; on a narrow screen with large text it takes two rows.
+    Flow {
+        id: topBar
+        objectName: "displayChoices"
+        anchors { top: parent.top; left: parent.left; right: parent.right; margins: root.gap }
+        spacing: root.gap
+        BigButton {
+            objectName: "largeTextButton"
+            onDark: true; quiet: true
+            height: 72; minWidth: 0
+            text: root.vm.largeText ? qsTr("Huruf biasa") : qsTr("Huruf besar")
+            onClicked: kiosk.setLargeText(!root.vm.largeText)
+        }
+        BigButton {
+            objectName: "highContrastButton"
+            onDark: true; quiet: true
+            height: 72; minWidth: 0
+            text: root.vm.highContrast ? qsTr("Warna biasa") : qsTr("Kontras tinggi")
+            onClicked: kiosk.setHighContrast(!root.vm.highContrast)
+        }
+        BigButton {
+            objectName: "languageButton"
+            height: 72; minWidth: 0
+            onDark: true
+            visible: kiosk.nextLanguage !== kiosk.language
+            text: languageNames[kiosk.nextLanguage] || kiosk.nextLanguage
+            onClicked: kiosk.setLanguage(kiosk.nextLanguage)
+        }
     }
 
+    // Centred in the room between the buttons at the top and the notices below.
     Column {
-        anchors.centerIn: parent
+        id: main
+        readonly property int below: topBar.y + topBar.height
+        anchors.horizontalCenter: parent.horizontalCenter
+        y: below + Math.max(0, (info.y - below - height) / 2)
         width: parent.width - 160
-        spacing: 28
+        spacing: attract.height < 1000 && root.textScale > 1 ? 16 : 28
 
         Text {
             width: parent.width
@@ -53,7 +79,7 @@ Rectangle {
             text: qsTr("Surat keterangan, SKTM, pengantar SKCK dan lainnya, tanpa antre.")
             color: root.onPrimaryMuted; font.pixelSize: root.fontBody
         }
-        Item { width: 1; height: 20 }
+        Item { width: 1; height: root.textScale > 1 ? 0 : 20 }
         BigButton {
             objectName: "startButton"
             anchors.horizontalCenter: parent.horizontalCenter
@@ -86,26 +112,30 @@ Rectangle {
             text: qsTr("Menyiapkan layanan…")
             color: root.onPrimaryMuted; font.pixelSize: root.fontBody; font.italic: true
         }
-        // How the screens look for this citizen: chosen here, before starting.
-        Row {
-            objectName: "displayChoices"
-            anchors.horizontalCenter: parent.horizontalCenter
-            spacing: root.gap
-            BigButton {
-                objectName: "largeTextButton"
-                onDark: true; quiet: true
-                height: 72
-                text: root.vm.largeText ? qsTr("Huruf biasa") : qsTr("Huruf besar")
-                onClicked: kiosk.setLargeText(!root.vm.largeText)
-            }
-            BigButton {
-                objectName: "highContrastButton"
-                onDark: true; quiet: true
-                height: 72
-                text: root.vm.highContrast ? qsTr("Warna biasa") : qsTr("Kontras tinggi")
-                onClicked: kiosk.setHighContrast(!root.vm.highContrast)
-            }
-        }
     }
 
+    // The village office's notices and desk hours, from the backend's kiosk configuration.
+    Column {
+        id: info
+        objectName: "attractInfo"
+        anchors { left: parent.left; right: parent.right; bottom: parent.bottom; margins: root.gap }
+        spacing: 6
+        visible: root.vm.announcements.length > 0 || root.vm.openingHours.length > 0
+        Repeater {
+            model: root.vm.announcements
+            Text {
+                required property string modelData
+                width: info.width; wrapMode: Text.WordWrap; horizontalAlignment: Text.AlignHCenter
+                text: "•  " + modelData
+                color: "white"; font.pixelSize: root.fontSmall
+            }
+        }
+        Text {
+            width: info.width; wrapMode: Text.WordWrap; horizontalAlignment: Text.AlignHCenter
+            visible: root.vm.openingHours.length > 0
+            text: qsTr("Jam pelayanan kantor desa: %1").arg(
+                root.vm.openingHours.map(h => h.days + " " + h.hours).join("  ·  "))
+            color: root.onPrimaryMuted; font.pixelSize: root.fontSmall
+        }
+    }
 }
