@@ -67,6 +67,8 @@ class KioskSection(Strict):
     screen: str | None = Field(default=None, min_length=1)
     # Hide the mouse pointer (a touch screen has no use for it).
     hide_cursor: bool = False
+    # Read each screen's instruction aloud (espeak-ng; silent where it is not installed).
+    voice_guidance: bool = True
     # The village's time zone for receipts and screens: WIB, WITA or WIT (or an IANA name
     # such as Asia/Makassar). Never the machine's own zone, which is UTC on a fresh image.
     timezone: str = "WIB"

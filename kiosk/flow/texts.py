@@ -240,3 +240,41 @@ OFFLINE_BANNER = t(
     "Jaringan ke kantor desa sedang terputus. Permohonan tetap diterima dan dikirim otomatis.",
     "The link to the village office is down. Requests are still taken and sent automatically.",
 )
+
+
+# What voice guidance says on each screen (kiosk.voice); the attract screen stays quiet,
+# and a notice is read as it is shown.
+INSTRUCTIONS = {
+    "identify": t(
+        "Tempelkan e-KTP Anda pada pembaca kartu, atau ketik NIK dan PIN Anda.",
+        "Tap your e-KTP on the card reader, or type your NIK and PIN.",
+    ),
+    "identifying": t(
+        "Mohon tunggu, data Anda sedang diperiksa.", "Please wait, checking your details."
+    ),
+    "services": t("Pilih surat yang Anda perlukan.", "Choose the letter you need."),
+    "form": t("Isi formulir, lalu tekan Lanjut.", "Fill in the form, then press Next."),
+    "confirm": t(
+        "Periksa permohonan Anda, lalu tekan Kirim permohonan.",
+        "Check your request, then press Send request.",
+    ),
+    "submitting": t(
+        "Mohon tunggu, permohonan sedang dikirim.", "Please wait, sending your request."
+    ),
+    "waiting": t(
+        "Permohonan terkirim. Surat dicetak setelah ditandatangani Kepala Desa.",
+        "Your request is sent. The letter prints once the village head signs it.",
+    ),
+    "printing": t(
+        "Surat Anda sedang dicetak. Mohon tunggu.", "Your letter is printing. Please wait."
+    ),
+    "done": t(
+        "Terima kasih. Silakan ambil surat dan struk Anda.",
+        "Thank you. Please take your letter and your receipt.",
+    ),
+    "pickup": t(
+        "Ketik kode ambil dari struk, atau pindai kode QR pada struk.",
+        "Type the pickup code from your receipt, or scan the QR code on it.",
+    ),
+    "requests": t("Pilih surat yang ingin dicetak.", "Choose the letter to print."),
+}

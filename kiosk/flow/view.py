@@ -23,6 +23,13 @@ ROLE_NAMES = {
 }
 
 
+def instruction(s: FlowState) -> Text | None:
+    """What voice guidance reads on this screen (None: nothing)."""
+    if s.screen is Screen.NOTICE and s.notice is not None:
+        return s.notice.message
+    return texts.INSTRUCTIONS.get(s.screen.value)
+
+
 def receipt_note(s: FlowState) -> Text:
     """What the waiting screen says of the receipt: only "printed" once it has been."""
     if s.receipt_problem is not None:
@@ -79,6 +86,7 @@ def view_model(state: FlowState, *, lang: str = "id", idle_left: float | None = 
         "notice": _notice(s, lang),
         "receiptProblem": say(s.receipt_problem, lang),
         "receiptNote": say(receipt_note(s), lang),
+        "instruction": say(instruction(s), lang),
         "largeText": s.large_text,
         "highContrast": s.high_contrast,
         "rating": s.rating or 0,

@@ -73,6 +73,7 @@ def placeholder_view(lang: str) -> dict[str, Any]:
         "notice": None,
         "receiptProblem": "",
         "receiptNote": "",
+        "instruction": "",
         "largeText": False,
         "announcements": [],
         "openingHours": [],
@@ -95,6 +96,7 @@ class KioskBridge(QObject):
         super().__init__(parent)
         self._lang = lang
         self._default_lang = lang  # the kiosk's; the next citizen starts in it again
+        self.voice: Any = None  # kiosk.voice.Voice when voice guidance is on
         self._languages = [lang]  # those with a translation (set_languages)
         self._load_runtime = load_runtime
         self.runtime: Runtime | None = None
@@ -196,8 +198,15 @@ class KioskBridge(QObject):
             self._switch_language(self._default_lang)  # the next citizen starts afresh
             vm = self.runtime.view(self._lang)
         if vm != self._vm:
+            self._speak(vm)
             self._vm = vm
             self.vmChanged.emit()
+
+    def _speak(self, vm: dict[str, Any]) -> None:
+        """Voice guidance: a new instruction (another screen, or another language) is read."""
+        said = vm.get("instruction") or ""
+        if self.voice is not None and said and said != self._vm.get("instruction"):
+            self.voice.say(said, self._lang)
 
     def _session_ended(self, vm: dict[str, Any]) -> bool:
         was = self._vm.get("screen")
