@@ -917,3 +917,30 @@ def overlapping_targets(kiosk: KioskWindow) -> list[str]:
             if box.intersects(other_box) and not nested:
                 found.append(f"{name} / {other}")
     return found
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["normal", "large"])
+@pytest.mark.parametrize("size", [LANDSCAPE, PORTRAIT], ids=["landscape", "portrait"])
+def test_every_field_being_typed_in_stays_visible_above_the_keyboard(
+    qtbot, size: tuple[int, int], large: bool
+):
+    kiosk = open_kiosk(qtbot, Driver().loaded(), size)
+    try:
+        send(kiosk, ev.SetDisplay(large_text=large))
+        send(kiosk, ev.CardPresented(SITI_UID), ev.Identified(session_no(kiosk), session()))
+        click(qtbot, kiosk, "service-SKU")
+        names = [f["name"] for f in kiosk.bridge.view_model()["fields"] if f["kind"] != "choice"]
+        assert len(names) >= 2
+        for name in names:
+            click(qtbot, kiosk, f"field-{name}")
+            settle(qtbot, kiosk)
+            field = find(kiosk, f"field-{name}")
+            top = field.mapToScene(QPointF(0, 0)).y()
+            bottom = field.mapToScene(QPointF(0, field.height())).y()
+            header = find(kiosk, "header") if visible(kiosk, "header") else None
+            header_bottom = header.mapToScene(QPointF(0, header.height())).y() if header else 0
+            keyboard_top = find(kiosk, "keyboard").mapToScene(QPointF(0, 0)).y()
+            assert header_bottom <= top and bottom <= keyboard_top, (name, top, bottom)
+            assert field.property("activeFocus")
+    finally:
+        kiosk.close()

@@ -40,6 +40,7 @@ Window {
 
     Header {
         id: header
+        objectName: "header"
         visible: root.vm.screen !== "attract"
         anchors { left: parent.left; right: parent.right; top: parent.top }
     }
