@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -128,6 +128,13 @@ class KioskRuntime:
             fx.SendRating: self._send_rating,
             fx.EndSession: self._end_session,
         }
+        # The citizen can act only once the catalogue is shown: fetch it now (last, once
+        # nothing here can fail any more), while the host attaches the runtime and the
+        # devices open, not after them. Building the client imports `requests` and the
+        # demo's starts its server. The flow's first LoadKiosk takes this answer.
+        self._kiosk_prefetch: Future[ev.Event] | None = self._workers.submit(
+            self._fetch_kiosk_ahead
+        )
 
     def _make_sync(self) -> SyncWorker:
         from kiosk.sync import SyncWorker
@@ -157,7 +164,16 @@ class KioskRuntime:
         """Open the devices and load the catalogue in the background; returns at once."""
         for role, device in self.devices.items():
             device.subscribe(self._device_listener(role))
-            device.start(OWNER).add_done_callback(self._device_started(role))
+        # What a citizen needs to begin (the catalogue, the card reader) comes first; the
+        # printers open once the catalogue is in (or could not be had): opening one costs
+        # CPU (the receipt printer loads python-escpos's profiles, ~0.25 s) that would
+        # otherwise delay the catalogue on a 2-core kiosk, and nobody prints before it.
+        later = [role for role in self.devices if role not in INPUT_ROLES]
+        self._start_devices([role for role in self.devices if role in INPUT_ROLES])
+        if self._kiosk_prefetch is not None and later:
+            self._kiosk_prefetch.add_done_callback(lambda _: self._start_devices(later))
+        else:
+            self._start_devices(later)
         self.sync.start()
         self._run_effects(self.flow.start())
         self._after(HEARTBEAT_S, self._send_heartbeat)
@@ -252,22 +268,34 @@ class KioskRuntime:
                 log.error("trust anchor %s cannot be read: %s", path, exc.strerror or exc)
         return anchors
 
+    def _fetch_kiosk_ahead(self) -> ev.Event:
+        """The start-up fetch of _load_kiosk, run before the flow asks (see __init__)."""
+        return self._fetch_kiosk(self._client())
+
+    def _fetch_kiosk(self, client: BackendClient) -> ev.Event:
+        cache = self.storage.cache
+        config = client.kiosk_config()
+        known = cache.get("catalogue")
+        version = Catalogue.model_validate(known[0]).version if known else None
+        catalogue = client.catalogue(version)
+        if catalogue is None:  # 304: the copy on disk is current
+            assert known is not None
+            catalogue = Catalogue.model_validate(known[0])
+        else:
+            cache.put("catalogue", catalogue.model_dump(mode="json"), catalogue.version)
+        cache.put("kiosk_config", config.model_dump(mode="json"), None)
+        return ev.KioskLoaded(config, catalogue)
+
     def _load_kiosk(self, effect: fx.LoadKiosk) -> None:
         """Configuration and catalogue from the backend (ETag-validated), else from disk."""
-        cache = self.storage.cache
+        # The first load takes the fetch started in __init__ (its answer, or its error);
+        # a later one (a retry) asks the backend afresh.
+        ahead, self._kiosk_prefetch = self._kiosk_prefetch, None
 
         def call(client: BackendClient) -> ev.Event:
-            config = client.kiosk_config()
-            known = cache.get("catalogue")
-            version = Catalogue.model_validate(known[0]).version if known else None
-            catalogue = client.catalogue(version)
-            if catalogue is None:  # 304: the copy on disk is current
-                assert known is not None
-                catalogue = Catalogue.model_validate(known[0])
-            else:
-                cache.put("catalogue", catalogue.model_dump(mode="json"), catalogue.version)
-            cache.put("kiosk_config", config.model_dump(mode="json"), None)
-            return ev.KioskLoaded(config, catalogue)
+            if ahead is not None:
+                return ahead.result()
+            return self._fetch_kiosk(client)
 
         def failed(failure: ev.Failure) -> ev.Event:
             cached = self._cached_kiosk()
@@ -543,6 +571,12 @@ class KioskRuntime:
             self.storage.retention_sweep(time.time(), self.settings.storage.retention_days)
 
     # --- devices -------------------------------------------------------------------------
+
+    def _start_devices(self, roles: list[str]) -> None:
+        """open + claim + enable each, on its own I/O thread (any thread may call this)."""
+        for role in roles:
+            if not self._closed:
+                self.devices[role].start(OWNER).add_done_callback(self._device_started(role))
 
     def _device_listener(self, role: str) -> Callable[[DeviceEvent], None]:
         def listener(event: DeviceEvent) -> None:

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 QML_DIR = Path(__file__).parent / "qml"
 STARTUP_MARK = "apm-kiosk: attract screen shown"
+READY_MARK = "apm-kiosk: ready for citizens"  # catalogue shown and the card reader enabled
+READY_RECHECK_MS = 20  # the reader may still be opening when the catalogue arrives
 EXIT_QML_FAILED = 3
 EXIT_RUNTIME_FAILED = 4
 
@@ -116,6 +118,11 @@ class KioskWindow:
         self.wedge: WedgeFilter | None = None
         self.lockdown: Lockdown | None = None
         self.bridge.runtimeReady.connect(self._catch_wedge_readers)
+        self._ready_marked = False
+        self._ready_recheck_pending = False
+        if startup_marks_wanted():  # for bench/startup.py; costs nothing otherwise
+            self.bridge.vmChanged.connect(self._mark_when_ready)
+            self.bridge.runtimeReady.connect(self._mark_when_ready)
         self._show()
 
     def _catch_wedge_readers(self) -> None:
@@ -161,10 +168,29 @@ class KioskWindow:
         if self._first_frame_done:
             return
         self._first_frame_done = True
-        if os.environ.get("APM_KIOSK_STARTUP_MARK") == "1":
+        if startup_marks_wanted():
             print(STARTUP_MARK, flush=True)
         # Only now: the flow, devices, the backend client (requests), the embedded server.
         self.bridge.begin()
+
+    def _mark_when_ready(self) -> None:
+        """Print READY_MARK once: the citizen can act (services shown, card reader on)."""
+        self._ready_recheck_pending = False
+        if self._ready_marked or not shiboken6.isValid(self.bridge):
+            return
+        runtime = self.bridge.runtime
+        if runtime is None or not self.bridge.view_model().get("ready"):
+            return  # the next vmChanged brings us back
+        reader = runtime.devices.get("card_reader")
+        if reader is None or reader.lifecycle.value != "enabled":
+            # The reader opens on its own thread and may not change the view model when it
+            # is done: look again shortly (only while the marks are wanted).
+            if not self._ready_recheck_pending:
+                self._ready_recheck_pending = True
+                QTimer.singleShot(READY_RECHECK_MS, self._mark_when_ready)
+            return
+        self._ready_marked = True
+        print(READY_MARK, flush=True)
 
     def close(self) -> None:
         if self.wedge is not None and shiboken6.isValid(self.wedge):
@@ -181,6 +207,11 @@ class KioskWindow:
         # The QML goes before the bridge it binds to, or its bindings see a null `kiosk`.
         if shiboken6.isValid(self.engine):
             shiboken6.delete(self.engine)
+
+
+def startup_marks_wanted() -> bool:
+    """bench/startup.py asks for marker lines on stdout at the startup milestones."""
+    return os.environ.get("APM_KIOSK_STARTUP_MARK") == "1"
 
 
 def make_app() -> tuple[QGuiApplication, QmlProblems]:
