@@ -53,12 +53,19 @@ class WindowSpec:
     language: str = "id"
     screen: str | None = None  # [kiosk] screen: index or name; None for the primary one
     hide_cursor: bool = False
+    voice_guidance: bool = False  # on for a configured kiosk ([kiosk] voice_guidance)
 
     @classmethod
     def from_settings(cls, settings: KioskSettings) -> WindowSpec:
         k = settings.kiosk
         return cls(
-            k.screen_width, k.screen_height, k.fullscreen, k.language, k.screen, k.hide_cursor
+            k.screen_width,
+            k.screen_height,
+            k.fullscreen,
+            k.language,
+            k.screen,
+            k.hide_cursor,
+            k.voice_guidance,
         )
 
 
@@ -98,6 +105,10 @@ class KioskWindow:
     def __init__(self, spec: WindowSpec, load_runtime: RuntimeLoader) -> None:
         self.spec = spec
         self.bridge = KioskBridge(load_runtime, spec.language)
+        if spec.voice_guidance:
+            from kiosk.voice import Voice
+
+            self.bridge.voice = Voice()
         self.engine = QQmlApplicationEngine()
         context = self.engine.rootContext()
         context.setContextProperty("kiosk", self.bridge)
@@ -199,6 +210,9 @@ class KioskWindow:
             if app is not None:
                 app.removeEventFilter(self.wedge)
         self.bridge.shutdown()
+        if self.bridge.voice is not None:
+            self.bridge.voice.close()
+        self.translations.close()
         if not shiboken6.isValid(self.window):
             return  # closed before
         if self.lockdown is not None:

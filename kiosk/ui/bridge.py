@@ -160,7 +160,7 @@ class KioskBridge(QObject):
     def shutdown(self) -> None:
         self._closed = True
         self._ticker.stop()
-        if self._loader is not None:
+        if self._loader is not None and self._loader.ident is not None:  # started
             self._loader.join(timeout=10)
         if self.runtime is not None:
             self.runtime.shutdown()

@@ -44,6 +44,13 @@ class Translations:
         self._translator: QTranslator | None = None
         self.language = SOURCE_LANGUAGE
 
+    def close(self) -> None:
+        """Take this window's translator off the application (another window may follow)."""
+        app = QCoreApplication.instance()
+        if app is not None and self._translator is not None:
+            app.removeTranslator(self._translator)
+        self._translator = None
+
     def use(self, code: str) -> bool:
         """Show the screens in `code`; False (and Indonesian) if it has no translation."""
         app = QCoreApplication.instance()

@@ -94,3 +94,20 @@ def test_the_language_button_switches_every_text_and_the_next_citizen_starts_in_
     settle(qtbot, demo_kiosk)
     assert "Sentuh layar untuk mulai" in texts(demo_kiosk)
     assert demo_kiosk.bridge.language == "id"
+
+
+def test_a_closed_kiosk_leaves_no_language_behind(qtbot, tmp_path: Path):
+    from kiosk.demo.settings import demo_settings
+    from kiosk.ui.app import KioskWindow
+
+    first = KioskWindow.for_settings(demo_settings(tmp_path / "a"))
+    qtbot.waitExposed(first.window)
+    first.translations.use("en")
+    first.close()
+    second = KioskWindow.for_settings(demo_settings(tmp_path / "b"))
+    try:
+        qtbot.waitExposed(second.window)
+        settle(qtbot, second)
+        assert "Sentuh layar untuk mulai" in texts(second)
+    finally:
+        second.close()
