@@ -63,6 +63,7 @@ OWNER = "kiosk"  # the citizen flow owns the devices; diagnostics must wait for 
 # Roles whose data events are taps and scans for the flow.
 INPUT_ROLES = ("card_reader", "scanner")
 SWEEP_EVERY_S = 3600.0  # retention: personal data leaves the disk on time
+DEVICE_CLOSE_TIMEOUT_S = 10.0  # shutdown waits this long for each device to close
 
 Post = Callable[[ev.Event], None]
 BackendFactory = Callable[[], "BackendClient"]
@@ -104,6 +105,9 @@ class KioskRuntime:
         self._local = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storage")
         self._timers = Scheduler(name="kiosk-timers")
         self._closed = False
+        # Devices may be started from a worker thread (the printers, once the catalogue is
+        # in): starting and shutting down must not interleave.
+        self._devices_lock = threading.Lock()
         # Which citizen's session is waiting for which queued request (by kiosk reference).
         self._waiting: dict[str, int] = {}
         self._waiting_lock = threading.Lock()
@@ -198,12 +202,19 @@ class KioskRuntime:
 
     def shutdown(self) -> None:
         """An orderly stop: what is in flight finishes or stays queued on disk."""
-        self._closed = True
+        with self._devices_lock:
+            self._closed = True  # no device starts from now on
         self._timers.close()
         self.printing.stop()
         self.sync.stop(timeout=15.0)
-        for device in self.devices.values():
-            device.close()
+        closing = [device.close() for device in self.devices.values()]
+        for job in closing:
+            # Wait for each I/O thread to finish what it was doing (an open importing
+            # python-escpos): a thread still in an import when the process ends crashes it.
+            try:
+                job.result(DEVICE_CLOSE_TIMEOUT_S)
+            except Exception as error:
+                log.warning("a device did not close cleanly: %s", error)
         self._workers.shutdown(wait=True, cancel_futures=True)
         self._local.shutdown(wait=True)  # a confirmed request being queued is finished
         with self._backend_lock:
@@ -574,9 +585,11 @@ class KioskRuntime:
 
     def _start_devices(self, roles: list[str]) -> None:
         """open + claim + enable each, on its own I/O thread (any thread may call this)."""
-        for role in roles:
-            if not self._closed:
-                self.devices[role].start(OWNER).add_done_callback(self._device_started(role))
+        with self._devices_lock:
+            for role in roles:
+                if not self._closed:
+                    job = self.devices[role].start(OWNER)
+                    job.add_done_callback(self._device_started(role))
 
     def _device_listener(self, role: str) -> Callable[[DeviceEvent], None]:
         def listener(event: DeviceEvent) -> None:

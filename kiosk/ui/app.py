@@ -22,7 +22,7 @@ from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow
 
 from kiosk.ui.bridge import KioskBridge, Post, Runtime, RuntimeLoader
-from kiosk.ui.lockdown import Lockdown, pick_screen
+from kiosk.ui.lockdown import STOPPING, Lockdown, pick_screen
 from kiosk.ui.translations import LANGUAGE_NAMES, Translations, available_languages
 
 if TYPE_CHECKING:
@@ -237,6 +237,15 @@ def make_app() -> tuple[QGuiApplication, QmlProblems]:
     return app, problems
 
 
+def stop_application(app: QGuiApplication) -> None:
+    """Quit in order: windows close first (their render threads stop) and then the loop
+    ends. The lockdown refuses every other close; STOPPING tells it this one is ours.
+    (Ending the loop with exit() instead left the windows open while the QML engine was
+    deleted, which crashed the process now and then on SIGTERM.)"""
+    app.setProperty(STOPPING, True)
+    app.quit()
+
+
 def quit_on_signals(app: QGuiApplication) -> QTimer:
     """SIGTERM (systemd) and Ctrl+C end the event loop, so devices are closed cleanly.
 
@@ -244,7 +253,7 @@ def quit_on_signals(app: QGuiApplication) -> QTimer:
     the idle timer gives it that chance twice a second. Keep the returned timer alive.
     """
     for number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(number, lambda *_: app.exit(0))
+        signal.signal(number, lambda *_: stop_application(app))
     wake = QTimer()
     wake.setInterval(500)
     wake.timeout.connect(lambda: None)

@@ -25,6 +25,8 @@ from PySide6.QtQuick import QQuickWindow
 
 log = logging.getLogger(__name__)
 
+# An application property set when the kiosk itself stops (SIGTERM): closes pass then.
+STOPPING = "apmKioskStopping"
 _NO_MODIFIER = Qt.KeyboardModifier.NoModifier
 # (key, modifiers) pairs that close or quit a window in some desktop or toolkit.
 EXIT_KEYS = frozenset(
@@ -91,7 +93,7 @@ class Lockdown(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
-        if kind == QEvent.Type.Close and watched is self._window and not self._closing:
+        if kind == QEvent.Type.Close and watched is self._window and not self._stopping():
             event.ignore()
             self._refuse("a close request")
             return True
@@ -102,6 +104,10 @@ class Lockdown(QObject):
                     self._refuse(f"key {event.keyCombination().toCombined():#x}")
                 return True
         return False
+
+    def _stopping(self) -> bool:
+        app = QGuiApplication.instance()
+        return self._closing or (app is not None and app.property(STOPPING) is True)
 
     def _refuse(self, what: str) -> None:
         self.refused += 1
