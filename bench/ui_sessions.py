@@ -309,7 +309,7 @@ def main() -> int:
     )
     print(f"  items in the scene: {samples.items[0]} -> {samples.items[-1]}")
     print(f"  {per_session_s:.2f} s per session (signing and PDF included)")
-    lost = (samples.true_refs[0] - samples.true_refs[-1]) / samples.sessions[-1]
+    lost = (samples.true_refs[0] - samples.true_refs[-1]) / samples.sessions[-1] + 0.0  # no -0.0
     print(
         f"  references to True lost per session: {lost:.1f} "
         f"({samples.true_refs[0]} -> {samples.true_refs[-1]}; more than a few: a binding's "
