@@ -104,6 +104,8 @@ class KioskBridge(QObject):
         self._pending: list[EventBuilder] = []
         self._loader: threading.Thread | None = None
         self._closed = False
+        self._built: Runtime | None = None  # built by the loader, not yet attached
+        self._built_lock = threading.Lock()
         self._vm: dict[str, Any] = placeholder_view(lang)
         self._posted.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._loaded.connect(self._attach, Qt.ConnectionType.QueuedConnection)
@@ -128,6 +130,8 @@ class KioskBridge(QObject):
             from kiosk.ui import wedge_filter  # noqa: F401  (installed once attached)
 
             self._events = events
+            with self._built_lock:
+                self._built = runtime  # for shutdown, should the window close first
             self._loaded.emit(runtime)
         except Exception as error:  # a broken configuration or driver: say so, do not hang
             log.exception("the kiosk runtime could not be started")
@@ -138,7 +142,9 @@ class KioskBridge(QObject):
         if isinstance(loaded, Exception):
             self.runtimeFailed.emit(f"{type(loaded).__name__}: {loaded}")
             return
-        runtime: Runtime = loaded  # type: ignore[assignment]
+        runtime = self._take_built()
+        if runtime is None:  # closed meanwhile: shutdown() has stopped it
+            return
         if self._closed:
             runtime.shutdown()
             return
@@ -162,9 +168,19 @@ class KioskBridge(QObject):
         self._ticker.stop()
         if self._loader is not None and self._loader.ident is not None:  # started
             self._loader.join(timeout=10)
-        if self.runtime is not None:
-            self.runtime.shutdown()
-            self.runtime = None
+        # A runtime built but not yet attached (its queued hand-over may never be
+        # delivered once the window is gone) is stopped here too: its threads, timers
+        # and embedded server would otherwise run on after the kiosk has closed.
+        runtime = self.runtime or self._take_built()
+        self.runtime = None
+        if runtime is not None:
+            runtime.shutdown()
+
+    def _take_built(self) -> Runtime | None:
+        """The runtime the loader built, to whoever comes first: attach or shutdown."""
+        with self._built_lock:
+            built, self._built = self._built, None
+        return built
 
     # --- events -------------------------------------------------------------------------
 

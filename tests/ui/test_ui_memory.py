@@ -3,20 +3,21 @@
 Sessions are driven through the QML items (a card tap, presses on the service tile, the
 form field, next, confirm, a rating, finish) against the embedded reference server, as
 bench/ui_sessions.py does for the memory figures. What is asserted here is counted, not
-timed: the items and QObjects the window holds, and the references to Python's `True`
-that the Qt binding keeps balanced (an unbalanced one aborts the kiosk with "Fatal Python
-error: bool_dealloc" once they run out, after a few hundred citizens).
+timed: the items and QObjects the window holds. And, on signals alone, the references to
+Python's `True` that the Qt binding must keep balanced (an unbalanced one aborts the kiosk
+with "Fatal Python error: bool_dealloc" once they run out, after a few hundred citizens);
+counted over whole sessions they drift by a few either way with what other threads and
+caches hold, too much noise for the test.
 """
 
 from __future__ import annotations
 
 import gc
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QObject, QPointF, Qt
+from PySide6.QtCore import QObject, QPointF, Qt, Signal, Slot
 from PySide6.QtQuick import QQuickItem
 
 from kiosk.demo.settings import demo_settings
@@ -107,23 +108,53 @@ def test_sessions_leave_no_screens_or_objects_behind(citizen):
     assert citizen.kiosk.bridge.view_model()["screen"] == "attract"
 
 
-def references_to_true(samples: int = 20) -> int:
-    """The count, without what other threads hold for a moment: the count is process-wide,
-    and threads still running from earlier tests hold True on their stacks now and then.
-    A leak stays in every sample; a passing holder does not, so take the least."""
+class Emitter(QObject):
+    changed = Signal()
+    carried = Signal(object)
+
+    @Slot()
+    def on_changed(self) -> None:
+        pass
+
+
+def test_signals_keep_the_references_to_true_balanced(qapp):
+    """PySide6 6.12.0 dropped a reference to True on every Signal.emit, connect and
+    disconnect from Python: once True's count reached zero the kiosk aborted ("Fatal
+    Python error: bool_dealloc"), after some 240 citizens. pyproject.toml excludes that
+    release; this catches it (or its like) in whichever PySide6 is installed. The bridge
+    does exactly this: view models full of True, signals connected and emitted."""
+    emitter = Emitter()
     gc.collect()
-    seen = []
-    for _ in range(samples):
-        seen.append(sys.getrefcount(True))
-        time.sleep(0.01)
-    return min(seen)
+    before = sys.getrefcount(True)
+    # 100 rounds: 6.12.0 loses 300 here, clearly seen, and not yet all of True's count.
+    for _ in range(100):
+        emitter.changed.connect(emitter.on_changed)
+        emitter.changed.emit()
+        emitter.carried.emit({"ready": True})
+        emitter.changed.disconnect(emitter.on_changed)
+    gc.collect()
+    lost = before - sys.getrefcount(True)
+    assert abs(lost) < 10, f"{lost} references to True lost in 100 rounds"
 
 
-def test_sessions_keep_the_references_to_true_balanced(citizen):
-    citizen.session()
-    before = references_to_true()
-    sessions(citizen, 2)
-    lost = before - references_to_true()
-    # Each session sends the QML some 15 view models and gets some 15 events from device
-    # and worker threads: an unbalanced binding loses one reference for each.
-    assert lost < 2, f"{lost} references to True lost in 2 sessions"
+def test_a_window_closed_while_its_runtime_loads_leaves_no_threads_behind(qtbot, tmp_path):
+    """The runtime is built on a thread after the first frame and handed to the GUI thread
+    by a queued signal. A kiosk closed before that hand-over (SIGTERM during start-up: the
+    event loop has ended, the hand-over is never delivered) must still stop it, or its
+    timers, device threads and embedded server run on until the process dies."""
+    import threading
+    import time
+
+    def kiosk_threads() -> set[str]:
+        return {t.name for t in threading.enumerate()} - {"MainThread"}
+
+    already = kiosk_threads()
+    kiosk = KioskWindow.for_settings(demo_settings(tmp_path))
+    qtbot.waitUntil(lambda: kiosk.bridge._loader is not None, timeout=10000)  # first frame
+    kiosk.close()  # before the runtime is attached
+    assert kiosk.bridge.runtime is None
+    # Without running the event loop again, as after app.exec() has returned.
+    deadline = time.monotonic() + 10
+    while kiosk_threads() - already and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not kiosk_threads() - already
