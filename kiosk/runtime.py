@@ -41,6 +41,7 @@ from kiosk.flow import Flow, Screen, view_model
 from kiosk.flow import effects as fx
 from kiosk.flow import events as ev
 from kiosk.flow.state import Deadlines
+from kiosk.flow.texts import Translate
 from kiosk.heartbeat import HEARTBEAT_S, heartbeat_body
 from kiosk.localtime import village_zone
 from kiosk.storage import KioskStorage
@@ -193,8 +194,15 @@ class KioskRuntime:
         if state.kiosk is not None:
             self._kiosk_id = state.kiosk.kiosk_id
 
-    def view(self, lang: str = "id") -> dict[str, Any]:
-        return view_model(self.flow.state, lang=lang, idle_left=self.flow.idle_warning_left())
+    def view(self, lang: str = "id", translate: Translate | None = None) -> dict[str, Any]:
+        """What the screens show, in `lang`; `translate` says the flow's messages in a
+        language beyond Indonesian and English (kiosk.flow.texts.said_in)."""
+        return view_model(
+            self.flow.state,
+            lang=lang,
+            idle_left=self.flow.idle_warning_left(),
+            translate=translate,
+        )
 
     @property
     def screen(self) -> Screen:

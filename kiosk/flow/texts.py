@@ -2,16 +2,78 @@
 
 Static labels live in the QML (through qsTr); these are the messages whose choice is
 logic (which error, which advice), so they are tested without Qt.
+
+A third language needs no code: `scripts/translations` copies every message written
+here as `t("...", "...")` into the Qt translation files (context "flow"), and the view
+model says them through the `.qm` (`said_in`). A message with values is a template
+constant filled in by `fill`, so that a translation file translates the template and
+the values apart.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from pydantic import PrivateAttr
+
 from apm_api.models import Text
 from apm_api.nik import NikProblem
+
+# A value put into a template: kept as it is (a number, a code), or a Text said in the
+# citizen's language, or several Texts said one after the other with commas.
+Value = str | Text | list[Text]
+# Looks an Indonesian text up in the current translation file; gives it back if absent.
+Translate = Callable[[str], str]
 
 
 def t(id_text: str, en_text: str) -> Text:
     return Text(id=id_text, en=en_text)
+
+
+class Phrase(Text):
+    """A message made from a template constant and values (`fill`)."""
+
+    _template: Text | None = PrivateAttr(default=None)
+    _values: dict[str, Value] = PrivateAttr(default_factory=dict)
+
+
+def fill(template: Text, **values: Value) -> Phrase:
+    """`template` ("... {left} ...") with each {name} replaced, in both languages."""
+    phrase = Phrase(
+        id=template.id.format(**{k: _said(v, "id") for k, v in values.items()}),
+        en=(template.en or template.id).format(**{k: _said(v, "en") for k, v in values.items()}),
+    )
+    phrase._template = template
+    phrase._values = dict(values)
+    return phrase
+
+
+def _said(value: Value, lang: str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Text):
+        return value.en if lang == "en" and value.en else value.id
+    return ", ".join(_said(v, lang) for v in value)
+
+
+def said_in(text: Text, translate: Translate) -> str:
+    """`text` in a language that has only a translation file: looked up by its Indonesian,
+    a template and its values each on their own; Indonesian where the file lacks it."""
+    if isinstance(text, Phrase) and text._template is not None:
+        values = {k: _said_in(v, translate) for k, v in text._values.items()}
+        try:
+            return (translate(text._template.id) or text._template.id).format(**values)
+        except (KeyError, IndexError, ValueError):  # a translator's slip in a {name}
+            return text.id
+    return translate(text.id) or text.id
+
+
+def _said_in(value: Value, translate: Translate) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Text):
+        return said_in(value, translate)
+    return ", ".join(said_in(v, translate) for v in value)
 
 
 def nik_problem(problem: NikProblem) -> Text:
@@ -45,13 +107,15 @@ CARD_UNREADABLE = t(
 WRONG_PIN = t("NIK atau PIN salah.", "Wrong NIK or PIN.")
 
 
+LOCKED = t(
+    "Terlalu banyak PIN salah. NIK ini dikunci sementara; coba lagi dalam {left}.",
+    "Too many wrong PINs. This NIK is locked for now; try again in {left}.",
+)
+
+
 def locked(seconds: int) -> Text:
     """The NIK is locked after wrong PINs; said again every second as the time runs down."""
-    left_id, left_en = duration(seconds)
-    return t(
-        f"Terlalu banyak PIN salah. NIK ini dikunci sementara; coba lagi dalam {left_id}.",
-        f"Too many wrong PINs. This NIK is locked for now; try again in {left_en}.",
-    )
+    return fill(LOCKED, left=duration(seconds))
 
 
 LOCK_OVER = t(
@@ -60,17 +124,24 @@ LOCK_OVER = t(
 )
 
 
-def duration(seconds: int) -> tuple[str, str]:
+# One unit of a duration, for one and for more (English needs both).
+HOURS = (t("{n} jam", "{n} hour"), t("{n} jam", "{n} hours"))
+MINUTES = (t("{n} menit", "{n} minute"), t("{n} menit", "{n} minutes"))
+SECONDS = (t("{n} detik", "{n} second"), t("{n} detik", "{n} seconds"))
+TWO_UNITS = t("{first} {second}", "{first} {second}")
+
+
+def duration(seconds: int) -> Text:
     """'1 menit 45 detik' and '1 minute 45 seconds'; hours and minutes from an hour on."""
     seconds = max(0, seconds)
     if seconds >= 3600:
-        parts = [(seconds // 3600, "jam", "hour"), (seconds % 3600 // 60, "menit", "minute")]
+        parts = [(seconds // 3600, HOURS), (seconds % 3600 // 60, MINUTES)]
     else:
-        parts = [(seconds // 60, "menit", "minute"), (seconds % 60, "detik", "second")]
-    shown = [p for p in parts if p[0]] or [parts[-1]]
-    in_id = " ".join(f"{n} {word}" for n, word, _ in shown)
-    in_en = " ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, _, word in shown)
-    return in_id, in_en
+        parts = [(seconds // 60, MINUTES), (seconds % 60, SECONDS)]
+    shown = [fill(unit[n != 1], n=str(n)) for n, unit in parts if n] or [fill(SECONDS[1], n="0")]
+    if len(shown) == 1:
+        return shown[0]
+    return fill(TWO_UNITS, first=shown[0], second=shown[1])
 
 
 OFFLINE_TITLE = t("Tidak ada koneksi", "No connection")
@@ -114,14 +185,16 @@ def printer_problem(detail: str) -> Text:
     return next((text for key, text in PRINTER_PROBLEMS if key in lowered), PRINTER_PROBLEM_UNKNOWN)
 
 
+PRINTER_FAILED = t(
+    "Surat belum tercetak: {problem}. Hubungi petugas, lalu coba lagi. "
+    "Permohonan Anda aman dan dapat dicetak nanti.",
+    "The letter was not printed: {problem}. Ask an officer, then try again. "
+    "Your request is safe and can be printed later.",
+)
+
+
 def printer_failed(detail: str) -> Text:
-    problem = printer_problem(detail)
-    return t(
-        f"Surat belum tercetak: {problem.id}. Hubungi petugas, lalu coba lagi. "
-        "Permohonan Anda aman dan dapat dicetak nanti.",
-        f"The letter was not printed: {problem.en}. Ask an officer, then try again. "
-        "Your request is safe and can be printed later.",
-    )
+    return fill(PRINTER_FAILED, problem=printer_problem(detail))
 
 
 RECEIPT_FAILED = t(

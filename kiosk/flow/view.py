@@ -9,6 +9,7 @@ Nothing secret goes in: no session token, no full NIK, no PIN.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from apm_api.models import FieldKind, Text
@@ -21,6 +22,9 @@ ROLE_NAMES = {
     "card_reader": texts.t("pembaca kartu", "card reader"),
     "scanner": texts.t("pemindai QR", "QR scanner"),
 }
+DEVICE_PROBLEM = texts.t(
+    "Gangguan pada {names}. Hubungi petugas.", "Problem with the {names}. Please ask an officer."
+)
 
 
 def instruction(s: FlowState) -> Text | None:
@@ -37,19 +41,41 @@ def receipt_note(s: FlowState) -> Text:
     return texts.RECEIPT_PRINTING if s.receipt_pending else texts.RECEIPT_PRINTED
 
 
-def say(text: Text | None, lang: str) -> str:
+@dataclass(frozen=True)
+class Language:
+    """The citizen's language: Indonesian and English come with every Text; any other is
+    looked up in its Qt translation file through `translate` (given by the UI)."""
+
+    code: str = "id"
+    translate: texts.Translate | None = None
+
+
+def say(text: Text | None, lang: Language) -> str:
     if text is None:
         return ""
-    return text.en if lang == "en" and text.en else text.id
+    if lang.code == "en" and text.en:
+        return text.en
+    if lang.code in ("id", "en") or lang.translate is None:
+        return text.id
+    return texts.said_in(text, lang.translate)
 
 
-def view_model(state: FlowState, *, lang: str = "id", idle_left: float | None = None) -> dict:
-    s = state
+def view_model(
+    state: FlowState,
+    *,
+    lang: str = "id",
+    idle_left: float | None = None,
+    translate: texts.Translate | None = None,
+) -> dict:
+    return _view_model(state, Language(lang, translate), idle_left)
+
+
+def _view_model(s: FlowState, lang: Language, idle_left: float | None) -> dict:
     return {
         "screen": s.screen.value,
         # The flow ignores Home while the machine works (submitting, printing, ...).
         "canGoHome": s.screen is not Screen.ATTRACT and s.screen not in MACHINE_BUSY_SCREENS,
-        "lang": lang,
+        "lang": lang.code,
         "ready": s.ready,
         "offline": s.backend_unreachable,
         "village": _village(s),
@@ -93,7 +119,7 @@ def view_model(state: FlowState, *, lang: str = "id", idle_left: float | None = 
     }
 
 
-def _ready(s: FlowState, lang: str) -> list[dict[str, Any]]:
+def _ready(s: FlowState, lang: Language) -> list[dict[str, Any]]:
     """Letters the citizen can print now: the backend's list, and this kiosk's own records
     (prefetched letters print while the link is down)."""
     printed_here = {m.request_id for m in s.my_requests if m.reprint}
@@ -120,7 +146,7 @@ def _ready(s: FlowState, lang: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _mine(s: FlowState, lang: str) -> list[dict[str, Any]]:
+def _mine(s: FlowState, lang: Language) -> list[dict[str, Any]]:
     return [
         {
             "id": m.request_id or "",
@@ -137,7 +163,7 @@ def _mine(s: FlowState, lang: str) -> list[dict[str, Any]]:
     ]
 
 
-def _identity_note(s: FlowState, lang: str) -> str:
+def _identity_note(s: FlowState, lang: Language) -> str:
     """Said on the services screen when the citizen was identified without the backend."""
     if not s.identified_offline or s.applicant is None:
         return ""
@@ -153,7 +179,7 @@ def _village(s: FlowState) -> dict[str, str] | None:
     return {"name": v.name, "district": v.district, "regency": v.regency}
 
 
-def _opening_hours(s: FlowState, lang: str) -> list[dict[str, str]]:
+def _opening_hours(s: FlowState, lang: Language) -> list[dict[str, str]]:
     if s.kiosk is None:
         return []
     return [{"days": say(h.days, lang), "hours": h.hours} for h in s.kiosk.opening_hours]
@@ -165,26 +191,24 @@ def _resident(s: FlowState) -> dict[str, str] | None:
     return {"name": s.resident.display_name, "nik": s.resident.nik_masked}
 
 
-def _banner(s: FlowState, lang: str) -> str:
+def _banner(s: FlowState, lang: Language) -> str:
     """One line about what does not work right now, or "" when all is well."""
     if s.backend_unreachable:  # calm: the kiosk still serves (offline service)
         return say(texts.OFFLINE_BANNER, lang)
-    broken = [
-        say(ROLE_NAMES.get(role), lang) or role for role, h in s.devices.items() if not h.usable
-    ]
+    broken = sorted(
+        (
+            ROLE_NAMES.get(role) or texts.t(role, role)
+            for role, h in s.devices.items()
+            if not h.usable
+        ),
+        key=lambda name: say(name, lang),
+    )
     if broken:
-        names = ", ".join(sorted(broken))
-        return say(
-            texts.t(
-                f"Gangguan pada {names}. Hubungi petugas.",
-                f"Problem with the {names}. Please ask an officer.",
-            ),
-            lang,
-        )
+        return say(texts.fill(DEVICE_PROBLEM, names=broken), lang)
     return ""
 
 
-def _fields(s: FlowState, lang: str) -> list[dict[str, Any]]:
+def _fields(s: FlowState, lang: Language) -> list[dict[str, Any]]:
     if s.service is None:
         return []
     return [
@@ -205,7 +229,7 @@ def _fields(s: FlowState, lang: str) -> list[dict[str, Any]]:
     ]
 
 
-def _summary(s: FlowState, lang: str) -> list[dict[str, str]]:
+def _summary(s: FlowState, lang: Language) -> list[dict[str, str]]:
     if s.service is None:
         return []
     rows = []
@@ -217,7 +241,7 @@ def _summary(s: FlowState, lang: str) -> list[dict[str, str]]:
     return rows
 
 
-def _request(s: FlowState, lang: str) -> dict[str, str] | None:
+def _request(s: FlowState, lang: Language) -> dict[str, str] | None:
     r = s.request
     if r is None:
         if s.printing is not None:  # printing from this kiosk's records (pickup)
@@ -236,7 +260,7 @@ def _request(s: FlowState, lang: str) -> dict[str, str] | None:
     }
 
 
-def _notice(s: FlowState, lang: str) -> dict[str, Any] | None:
+def _notice(s: FlowState, lang: Language) -> dict[str, Any] | None:
     n = s.notice
     if n is None or s.screen is not Screen.NOTICE:
         return None

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any, Protocol
 
-from PySide6.QtCore import Property, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Property, QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +37,20 @@ class Runtime(Protocol):
 
     def start(self) -> None: ...
     def dispatch(self, event: Any) -> None: ...
-    def view(self, lang: str = "id") -> dict[str, Any]: ...
+    def view(
+        self, lang: str = "id", translate: Callable[[str], str] | None = None
+    ) -> dict[str, Any]: ...
     def shutdown(self) -> None: ...
 
 
 RuntimeLoader = Callable[[Post], Runtime]
+# Where the translation files keep the flow's messages (kiosk.flow.catalogue).
+FLOW_CONTEXT = "flow"
+
+
+def translate_flow(text: str) -> str:
+    """A flow message in the installed translation's language (itself when absent)."""
+    return QCoreApplication.translate(FLOW_CONTEXT, text)
 
 
 def placeholder_view(lang: str) -> dict[str, Any]:
@@ -209,10 +218,10 @@ class KioskBridge(QObject):
     def _refresh(self) -> None:
         if self.runtime is None:
             return
-        vm = self.runtime.view(self._lang)
+        vm = self.runtime.view(self._lang, translate_flow)
         if self._session_ended(vm) and self._lang != self._default_lang:
             self._switch_language(self._default_lang)  # the next citizen starts afresh
-            vm = self.runtime.view(self._lang)
+            vm = self.runtime.view(self._lang, translate_flow)
         if vm != self._vm:
             self._speak(vm)
             self._vm = vm

@@ -6,7 +6,9 @@ Adding a language is adding its `.ts` file (and running the script): the languag
 button offers every language that has a `.qm` here.
 
 The flow's messages (kiosk.flow.texts) come in Indonesian and English with the view
-model; in a language that has only a `.qm`, they are shown in Indonesian.
+model; for any other language they are looked up in the same `.qm`, in the context
+"flow" (kiosk.flow.catalogue puts them in every `.ts`), and shown in Indonesian where
+the translation lacks one.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ SOURCE_LANGUAGE = "id"
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English", "jv": "Basa Jawa"}
 
 
-def available_languages(folder: Path = I18N_DIR) -> list[str]:
+def available_languages(folder: Path | None = None) -> list[str]:
     """Indonesian first, then every language with a compiled translation, by code."""
+    folder = folder or I18N_DIR
     codes = sorted(p.stem.removeprefix("apm_kiosk_") for p in folder.glob("apm_kiosk_*.qm"))
     return [SOURCE_LANGUAGE, *(c for c in codes if c != SOURCE_LANGUAGE)]
 
@@ -38,9 +41,9 @@ def language_name(code: str) -> str:
 class Translations:
     """Installs the translator for one language at a time and re-translates the QML."""
 
-    def __init__(self, engine: QQmlEngine, folder: Path = I18N_DIR) -> None:
+    def __init__(self, engine: QQmlEngine, folder: Path | None = None) -> None:
         self._engine = engine
-        self._folder = folder
+        self._folder = folder or I18N_DIR
         self._translator: QTranslator | None = None
         self.language = SOURCE_LANGUAGE
 

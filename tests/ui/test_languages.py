@@ -111,3 +111,119 @@ def test_a_closed_kiosk_leaves_no_language_behind(qtbot, tmp_path: Path):
         assert "Sentuh layar untuk mulai" in texts(second)
     finally:
         second.close()
+
+
+# --- a third language: one translation file, for the QML's words and the flow's messages --
+
+JAVANESE = {
+    "Sentuh layar untuk mulai": "Tutul layar kanggo miwiti",
+    "PIN harus 6 angka.": "PIN kudu 6 angka.",
+    "Terlalu banyak PIN salah. NIK ini dikunci sementara; coba lagi dalam {left}.": (
+        "Kakehan PIN salah. NIK iki dikunci sauntara; jajalen maneh {left} engkas."
+    ),
+    "{n} menit": "{n} menit",
+    "{n} detik": "{n} detik",
+    "Gangguan pada {names}. Hubungi petugas.": "{names} lagi rusak. Takon petugas.",
+    "printer struk": "printer struk",
+    "printer surat": "printer layang",
+}
+
+
+def third_language(folder: Path, code: str, translated: dict[str, str]) -> Path:
+    """What a translator makes: the English file copied, its language set, some messages
+    translated (the rest left unfinished), compiled by scripts/translations' lrelease."""
+    tree = ET.parse(I18N_DIR / "apm_kiosk_en.ts")
+    tree.getroot().set("language", code)
+    for message in tree.getroot().iter("message"):
+        translation = message.find("translation")
+        assert translation is not None
+        source = message.findtext("source") or ""
+        translation.text = translated.get(source, "")
+        if source not in translated:
+            translation.set("type", "unfinished")
+    ts = folder / f"apm_kiosk_{code}.ts"
+    tree.write(ts, encoding="utf-8", xml_declaration=True)
+    qm = ts.with_suffix(".qm")
+    subprocess.run([str(BIN), str(ts), "-qm", str(qm)], check=True, capture_output=True)
+    return qm
+
+
+def flow_translator(qm: Path):
+    from PySide6.QtCore import QTranslator
+
+    translator = QTranslator()
+    assert translator.load(str(qm))
+    return lambda text: translator.translate("flow", text)
+
+
+def test_every_flow_message_is_in_the_translation_files():
+    from kiosk.flow import catalogue
+
+    for ts in sorted(I18N_DIR.glob("*.ts")):
+        flow = {
+            m.findtext("source"): m.find("translation")
+            for c in ET.parse(ts).getroot().iter("context")
+            if c.findtext("name") == catalogue.CONTEXT
+            for m in c.iter("message")
+        }
+        missing = sorted(set(catalogue.messages()) - set(flow))
+        assert not missing, f"{ts.name}: run scripts/translations: {missing}"
+    english = translations(I18N_DIR / "apm_kiosk_en.ts")
+    assert english["Kartu tidak terbaca. Coba lagi, atau masuk dengan NIK dan PIN."] == (
+        "The card could not be read. Try again, or sign in with NIK and PIN."
+    )
+
+
+def test_the_flow_messages_speak_a_third_language_from_its_file_alone(tmp_path):
+    from kiosk.flow import texts as flow_texts
+    from kiosk.flow.view import Language, say
+
+    jv = Language("jv", flow_translator(third_language(tmp_path, "jv", JAVANESE)))
+    assert say(flow_texts.PIN_INVALID, jv) == "PIN kudu 6 angka."
+    # A template and its values are translated apart, then filled in.
+    assert say(flow_texts.locked(105), jv) == (
+        "Kakehan PIN salah. NIK iki dikunci sauntara; jajalen maneh 1 menit 45 detik engkas."
+    )
+    assert say(flow_texts.locked(105), Language("en")) == (
+        "Too many wrong PINs. This NIK is locked for now; try again in 1 minute 45 seconds."
+    )
+    # Untranslated messages stay in Indonesian, never empty.
+    assert say(flow_texts.CARD_UNREADABLE, jv) == flow_texts.CARD_UNREADABLE.id
+
+
+def test_a_translators_slip_in_a_template_falls_back_to_indonesian(tmp_path):
+    from kiosk.flow import texts as flow_texts
+    from kiosk.flow.view import Language, say
+
+    slipped = {**JAVANESE, flow_texts.LOCKED.id: "Kakehan PIN salah; jajalen maneh {kiwa}."}
+    jv = Language("jv", flow_translator(third_language(tmp_path, "jv", slipped)))
+    assert say(flow_texts.locked(30), jv) == flow_texts.locked(30).id
+
+
+def test_a_third_language_on_the_screens_and_in_the_flows_messages(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from kiosk.demo.settings import demo_settings
+    from kiosk.ui import translations
+    from kiosk.ui.app import KioskWindow
+
+    folder = tmp_path / "i18n"
+    folder.mkdir()
+    shutil.copy(I18N_DIR / "apm_kiosk_en.qm", folder)
+    third_language(folder, "jv", JAVANESE)
+    monkeypatch.setattr(translations, "I18N_DIR", folder)
+    kiosk = KioskWindow.for_settings(demo_settings(tmp_path / "state"))
+    try:
+        qtbot.waitExposed(kiosk.window)
+        qtbot.waitUntil(lambda: kiosk.bridge.vm["ready"], timeout=20000)
+        for _ in ("en", "jv"):  # the button goes through the languages in turn
+            click(qtbot, kiosk, "languageButton")
+            settle(qtbot, kiosk)
+        assert kiosk.bridge.language == "jv"
+        assert "Tutul layar kanggo miwiti" in texts(kiosk)
+        kiosk.bridge.dispatch(ev.Start())
+        qtbot.waitUntil(screen_is(kiosk, "identify"), timeout=5000)
+        kiosk.bridge.dispatch(ev.SubmitNikPin("3523014708900001", "12"))
+        qtbot.waitUntil(lambda: "PIN kudu 6 angka." in texts(kiosk), timeout=5000)
+    finally:
+        kiosk.close()

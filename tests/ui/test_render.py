@@ -64,8 +64,13 @@ class StandInRuntime:
             self.intents.append(event)
         self.driver.send(event)
 
-    def view(self, lang: str = "id") -> dict[str, Any]:
-        return view_model(self.flow.state, lang=lang, idle_left=self.flow.idle_warning_left())
+    def view(self, lang: str = "id", translate: Any = None) -> dict[str, Any]:
+        return view_model(
+            self.flow.state,
+            lang=lang,
+            idle_left=self.flow.idle_warning_left(),
+            translate=translate,
+        )
 
     def shutdown(self) -> None:
         pass
@@ -906,8 +911,7 @@ def overlapping_targets(kiosk: KioskWindow) -> list[str]:
     """Pairs of touch targets drawn over each other (one inside the other is fine: the
     attract screen is a start button around its other buttons)."""
     boxes = [
-        (t.objectName() or t.metaObject().className(), visible_box(t))
-        for t in touch_targets(kiosk)
+        (t.objectName() or t.metaObject().className(), visible_box(t)) for t in touch_targets(kiosk)
     ]
     boxes = [(name, box) for name, box in boxes if not box.isEmpty()]
     found = []

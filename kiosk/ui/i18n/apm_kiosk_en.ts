@@ -404,4 +404,339 @@
         <translation>Done, print later</translation>
     </message>
 </context>
+<context>
+    <name>flow</name>
+    <message>
+        <source>PIN harus 6 angka.</source>
+        <translation>The PIN must be 6 digits.</translation>
+    </message>
+    <message>
+        <source>Kartu ini belum terdaftar di desa. Silakan masuk dengan NIK dan PIN.</source>
+        <translation>This card is not registered with the village. Please sign in with NIK and PIN.</translation>
+    </message>
+    <message>
+        <source>Kartu ini tidak dapat dikenali lewat pembaca kartu. Silakan masuk dengan NIK dan PIN.</source>
+        <translation>This card cannot be recognised by the reader. Please sign in with NIK and PIN.</translation>
+    </message>
+    <message>
+        <source>Kartu ini tampaknya memberi nomor yang berbeda setiap kali ditempelkan, sehingga tidak dapat dikenali. Silakan masuk dengan NIK dan PIN.</source>
+        <translation>This card seems to give a different number at every tap, so it cannot be recognised. Please sign in with NIK and PIN.</translation>
+    </message>
+    <message>
+        <source>Kartu terangkat terlalu cepat. Tempelkan lagi dan tahan sebentar.</source>
+        <translation>The card was lifted too soon. Tap it again and hold it still.</translation>
+    </message>
+    <message>
+        <source>Kartu tidak terbaca. Coba lagi, atau masuk dengan NIK dan PIN.</source>
+        <translation>The card could not be read. Try again, or sign in with NIK and PIN.</translation>
+    </message>
+    <message>
+        <source>NIK atau PIN salah.</source>
+        <translation>Wrong NIK or PIN.</translation>
+    </message>
+    <message>
+        <source>Terlalu banyak PIN salah. NIK ini dikunci sementara; coba lagi dalam {left}.</source>
+        <translation>Too many wrong PINs. This NIK is locked for now; try again in {left}.</translation>
+    </message>
+    <message>
+        <source>NIK ini tidak dikunci lagi. Silakan masuk dengan NIK dan PIN.</source>
+        <translation>This NIK is no longer locked. Please sign in with NIK and PIN.</translation>
+    </message>
+    <message>
+        <source>{first} {second}</source>
+        <translation>{first} {second}</translation>
+    </message>
+    <message>
+        <source>Tidak ada koneksi</source>
+        <translation>No connection</translation>
+    </message>
+    <message>
+        <source>Kios tidak dapat terhubung ke kantor desa. Coba lagi sebentar lagi.</source>
+        <translation>The kiosk cannot reach the village office. Please try again shortly.</translation>
+    </message>
+    <message>
+        <source>Layanan sedang gangguan</source>
+        <translation>Service disruption</translation>
+    </message>
+    <message>
+        <source>Sistem kantor desa sedang bermasalah. Coba lagi sebentar lagi atau hubungi petugas.</source>
+        <translation>The village office system has a problem. Try again shortly or ask an officer.</translation>
+    </message>
+    <message>
+        <source>Sesi Anda berakhir. Silakan masuk lagi.</source>
+        <translation>Your session has ended. Please sign in again.</translation>
+    </message>
+    <message>
+        <source>Permohonan belum terkirim</source>
+        <translation>Request not sent</translation>
+    </message>
+    <message>
+        <source>Permohonan ditolak</source>
+        <translation>Request rejected</translation>
+    </message>
+    <message>
+        <source>Surat belum dapat diunduh</source>
+        <translation>The letter cannot be downloaded yet</translation>
+    </message>
+    <message>
+        <source>Surat Anda sudah ditandatangani, tetapi belum dapat diunduh. Coba lagi, atau cetak nanti dengan tanda terima Anda.</source>
+        <translation>Your letter is signed but cannot be downloaded yet. Try again, or print it later with your receipt.</translation>
+    </message>
+    <message>
+        <source>Printer bermasalah</source>
+        <translation>Printer problem</translation>
+    </message>
+    <message>
+        <source>printer bermasalah</source>
+        <translation>printer fault</translation>
+    </message>
+    <message>
+        <source>Surat belum tercetak: {problem}. Hubungi petugas, lalu coba lagi. Permohonan Anda aman dan dapat dicetak nanti.</source>
+        <translation>The letter was not printed: {problem}. Ask an officer, then try again. Your request is safe and can be printed later.</translation>
+    </message>
+    <message>
+        <source>Struk tanda terima tidak dapat dicetak. Catat nomor permohonan Anda.</source>
+        <translation>The receipt could not be printed. Please note your request number.</translation>
+    </message>
+    <message>
+        <source>Printer struk sedang menunggu kertas atau perbaikan. Struk tercetak begitu printer siap.</source>
+        <translation>The receipt printer is waiting for paper or a fix. The receipt prints as soon as it is ready.</translation>
+    </message>
+    <message>
+        <source>Struk sedang dicetak. Surat dicetak begitu ditandatangani Kepala Desa; Anda juga boleh pulang dan mencetaknya nanti dengan e-KTP Anda.</source>
+        <translation>Your receipt is printing. The letter prints as soon as the village head signs it; you may also go home and print it later with your e-KTP.</translation>
+    </message>
+    <message>
+        <source>Struk sudah dicetak. Surat dicetak begitu ditandatangani Kepala Desa; Anda juga boleh pulang dan mencetaknya nanti dengan e-KTP Anda.</source>
+        <translation>Your receipt is printed. The letter prints as soon as the village head signs it; you may also go home and print it later with your e-KTP.</translation>
+    </message>
+    <message>
+        <source>Sidik jari tidak cocok dengan e-KTP. Coba lagi, atau masuk dengan NIK dan PIN.</source>
+        <translation>The fingerprint does not match the e-KTP. Try again, or sign in with NIK and PIN.</translation>
+    </message>
+    <message>
+        <source>NIK pada e-KTP ini tidak terdaftar sebagai warga desa ini. Silakan hubungi petugas.</source>
+        <translation>The NIK on this e-KTP is not registered as a resident here. Please ask an officer.</translation>
+    </message>
+    <message>
+        <source>Kios belum siap</source>
+        <translation>Kiosk not ready</translation>
+    </message>
+    <message>
+        <source>Kios sedang menyiapkan layanan. Coba lagi sebentar lagi.</source>
+        <translation>The kiosk is preparing its services. Please try again shortly.</translation>
+    </message>
+    <message>
+        <source>Terjadi kesalahan. Coba lagi atau hubungi petugas.</source>
+        <translation>Something went wrong. Try again or ask an officer.</translation>
+    </message>
+    <message>
+        <source>Kios sedang tidak terhubung. Permohonan Anda disimpan dan dikirim otomatis; petugas desa akan memeriksa identitas Anda.</source>
+        <translation>The kiosk is offline. Your request will be saved and sent automatically; a village officer will check your identity.</translation>
+    </message>
+    <message>
+        <source>Kios sedang tidak terhubung, jadi PIN tidak dapat diperiksa. Permohonan Anda disimpan dan dikirim otomatis; petugas desa akan memeriksa identitas Anda.</source>
+        <translation>The kiosk is offline, so the PIN cannot be checked. Your request will be saved and sent automatically; a village officer will check your identity.</translation>
+    </message>
+    <message>
+        <source>Kios belum pernah terhubung ke kantor desa, jadi daftar layanan belum ada. Coba lagi nanti.</source>
+        <translation>The kiosk has never reached the village office, so it has no list of services yet. Please try again later.</translation>
+    </message>
+    <message>
+        <source>Permohonan Anda tersimpan di kios dan akan dikirim otomatis saat jaringan kembali. Simpan struk: tempelkan e-KTP atau pindai kode QR-nya untuk mencetak surat nanti.</source>
+        <translation>Your request is saved at the kiosk and will be sent automatically when the network returns. Keep the receipt: tap your e-KTP or scan its QR code to print the letter later.</translation>
+    </message>
+    <message>
+        <source>Permohonan tidak dapat disimpan di kios. Hubungi petugas.</source>
+        <translation>The request could not be saved at the kiosk. Please ask an officer.</translation>
+    </message>
+    <message>
+        <source>Kode ambil terdiri dari 12 angka, tercetak di struk di bawah kode QR.</source>
+        <translation>The pickup code is 12 digits, printed on the receipt below the QR code.</translation>
+    </message>
+    <message>
+        <source>Kode ambil tidak ditemukan di kios ini. Periksa lagi angkanya.</source>
+        <translation>That pickup code is not known at this kiosk. Please check the digits.</translation>
+    </message>
+    <message>
+        <source>Terlalu banyak kode salah. Silakan hubungi petugas desa.</source>
+        <translation>Too many wrong codes. Please ask a village officer.</translation>
+    </message>
+    <message>
+        <source>Surat tidak dapat diverifikasi</source>
+        <translation>The letter cannot be verified</translation>
+    </message>
+    <message>
+        <source>Tanda tangan elektronik pada surat ini tidak dapat dipastikan keasliannya, jadi surat tidak dicetak. Petugas desa sudah dapat melihat catatannya; silakan hubungi petugas.</source>
+        <translation>The electronic signature on this letter could not be confirmed as genuine, so it was not printed. Please ask a village officer.</translation>
+    </message>
+    <message>
+        <source>Kantor desa belum menjawab. Coba lagi, atau lanjutkan tanpa koneksi.</source>
+        <translation>The village office has not answered. Try again, or go on offline.</translation>
+    </message>
+    <message>
+        <source>Printer tidak menjawab</source>
+        <translation>The printer does not answer</translation>
+    </message>
+    <message>
+        <source>Surat belum tercetak. Permohonan Anda aman: hubungi petugas, atau cetak nanti dengan struk Anda.</source>
+        <translation>The letter has not been printed. Your request is safe: ask an officer, or print it later with your receipt.</translation>
+    </message>
+    <message>
+        <source>Surat ini sudah dicetak dan batas cetak ulang sudah tercapai. Hubungi petugas desa.</source>
+        <translation>This letter was printed already and may not be printed again here. Ask an officer.</translation>
+    </message>
+    <message>
+        <source>Ambil surat</source>
+        <translation>Collect a letter</translation>
+    </message>
+    <message>
+        <source>Jaringan ke kantor desa sedang terputus. Permohonan tetap diterima dan dikirim otomatis.</source>
+        <translation>The link to the village office is down. Requests are still taken and sent automatically.</translation>
+    </message>
+    <message>
+        <source>{n} jam</source>
+        <translation>{n} hour</translation>
+    </message>
+    <message>
+        <source>{n} menit</source>
+        <translation>{n} minute</translation>
+    </message>
+    <message>
+        <source>{n} detik</source>
+        <translation>{n} second</translation>
+    </message>
+    <message>
+        <source>Belum lengkap</source>
+        <translation>Incomplete</translation>
+    </message>
+    <message>
+        <source>Diperiksa petugas</source>
+        <translation>Being reviewed</translation>
+    </message>
+    <message>
+        <source>Menunggu tanda tangan Kepala Desa</source>
+        <translation>Awaiting the head&apos;s signature</translation>
+    </message>
+    <message>
+        <source>Siap dicetak</source>
+        <translation>Ready to print</translation>
+    </message>
+    <message>
+        <source>Sudah dicetak</source>
+        <translation>Printed</translation>
+    </message>
+    <message>
+        <source>Dibatalkan</source>
+        <translation>Cancelled</translation>
+    </message>
+    <message>
+        <source>Ditolak</source>
+        <translation>Rejected</translation>
+    </message>
+    <message>
+        <source>Tersimpan, menunggu jaringan</source>
+        <translation>Saved, waiting for the network</translation>
+    </message>
+    <message>
+        <source>Tidak diterima kantor desa</source>
+        <translation>Not accepted by the village office</translation>
+    </message>
+    <message>
+        <source>Tempelkan e-KTP Anda pada pembaca kartu, atau ketik NIK dan PIN Anda.</source>
+        <translation>Tap your e-KTP on the card reader, or type your NIK and PIN.</translation>
+    </message>
+    <message>
+        <source>Mohon tunggu, data Anda sedang diperiksa.</source>
+        <translation>Please wait, checking your details.</translation>
+    </message>
+    <message>
+        <source>Pilih surat yang Anda perlukan.</source>
+        <translation>Choose the letter you need.</translation>
+    </message>
+    <message>
+        <source>Isi formulir, lalu tekan Lanjut.</source>
+        <translation>Fill in the form, then press Next.</translation>
+    </message>
+    <message>
+        <source>Periksa permohonan Anda, lalu tekan Kirim permohonan.</source>
+        <translation>Check your request, then press Send request.</translation>
+    </message>
+    <message>
+        <source>Mohon tunggu, permohonan sedang dikirim.</source>
+        <translation>Please wait, sending your request.</translation>
+    </message>
+    <message>
+        <source>Permohonan terkirim. Surat dicetak setelah ditandatangani Kepala Desa.</source>
+        <translation>Your request is sent. The letter prints once the village head signs it.</translation>
+    </message>
+    <message>
+        <source>Surat Anda sedang dicetak. Mohon tunggu.</source>
+        <translation>Your letter is printing. Please wait.</translation>
+    </message>
+    <message>
+        <source>Terima kasih. Silakan ambil surat dan struk Anda.</source>
+        <translation>Thank you. Please take your letter and your receipt.</translation>
+    </message>
+    <message>
+        <source>Ketik kode ambil dari struk, atau pindai kode QR pada struk.</source>
+        <translation>Type the pickup code from your receipt, or scan the QR code on it.</translation>
+    </message>
+    <message>
+        <source>Pilih surat yang ingin dicetak.</source>
+        <translation>Choose the letter to print.</translation>
+    </message>
+    <message>
+        <source>kertas habis</source>
+        <translation>out of paper</translation>
+    </message>
+    <message>
+        <source>tutup printer terbuka</source>
+        <translation>printer cover open</translation>
+    </message>
+    <message>
+        <source>printer tidak terhubung</source>
+        <translation>printer not connected</translation>
+    </message>
+    <message>
+        <source>Gangguan pada {names}. Hubungi petugas.</source>
+        <translation>Problem with the {names}. Please ask an officer.</translation>
+    </message>
+    <message>
+        <source>printer struk</source>
+        <translation>receipt printer</translation>
+    </message>
+    <message>
+        <source>printer surat</source>
+        <translation>letter printer</translation>
+    </message>
+    <message>
+        <source>pembaca kartu</source>
+        <translation>card reader</translation>
+    </message>
+    <message>
+        <source>pemindai QR</source>
+        <translation>QR scanner</translation>
+    </message>
+    <message>
+        <source>Hanya angka.</source>
+        <translation>Digits only.</translation>
+    </message>
+    <message>
+        <source>Tanggal tidak valid (tttt-bb-hh).</source>
+        <translation>Not a valid date (yyyy-mm-dd).</translation>
+    </message>
+    <message>
+        <source>Pilih salah satu pilihan.</source>
+        <translation>Choose one of the options.</translation>
+    </message>
+    <message>
+        <source>Format tidak sesuai.</source>
+        <translation>Not in the expected format.</translation>
+    </message>
+    <message>
+        <source>Wajib diisi.</source>
+        <translation>Required.</translation>
+    </message>
+</context>
 </TS>
