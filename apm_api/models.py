@@ -122,6 +122,12 @@ class KioskConfig(Answer):
     # Shown on the attract screen (and kept with the configuration for offline days).
     announcements: list[Text] = Field(default_factory=list, max_length=5)
     opening_hours: list[OpeningHours] = Field(default_factory=list, max_length=7)
+    # The village's emblem for the attract screen: a PNG in base64 (apm_api.logo checks it;
+    # a bad one is left out by the kiosk, not a reason to refuse the configuration).
+    logo_png: str | None = None
+    # Set by the village office to close the kiosk for a while (maintenance, a holiday):
+    # the attract screen says so with this reason, and nobody can start.
+    out_of_service: Text | None = None
 
 
 # --- service catalogue -------------------------------------------------------------------

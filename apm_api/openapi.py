@@ -265,6 +265,24 @@ def back_office_paths() -> dict[str, Any]:
                 admin=True,
             ),
         },
+        "/admin/out-of-service": {
+            "put": operation(
+                "Back office: close the village's kiosks for a while; they show the reason "
+                "on the attract screen and take nobody (reference server only)",
+                {"200": json_body(ref("Text"), "Closed")},
+                body={
+                    "type": "object",
+                    "required": ["reason"],
+                    "properties": {"reason": ref("Text")},
+                },
+                admin=True,
+            ),
+            "delete": operation(
+                "Back office: open the kiosks again (reference server only)",
+                {"204": {"description": "Open"}},
+                admin=True,
+            ),
+        },
     }
 
 

@@ -130,6 +130,8 @@ class Api:
         route("POST", r"/heartbeat", self.heartbeat)
         route("POST", r"/admin/requests/(?P<request_id>[^/]+)/sign", self.admin_sign, "admin")
         route("POST", r"/admin/requests/(?P<request_id>[^/]+)/reject", self.admin_reject, "admin")
+        route("PUT", r"/admin/out-of-service", self.admin_close_kiosks, "admin")
+        route("DELETE", r"/admin/out-of-service", self.admin_open_kiosks, "admin")
 
     def _route(
         self, method: str, pattern: str, handler: Callable[..., Answer], auth: str = "kiosk"
@@ -148,6 +150,8 @@ class Api:
             support_phone="0356-000000",
             announcements=list(demo_data.ANNOUNCEMENTS),
             opening_hours=list(demo_data.OPENING_HOURS),
+            logo_png=demo_data.logo_png(),
+            out_of_service=self.office.out_of_service,
         )
         return json_answer(config)
 
@@ -434,6 +438,29 @@ class Api:
         except OfficeError as exc:
             raise Reply(409, ErrorCode.INVALID_STATE, str(exc), str(exc)) from None
         return json_answer(self.office.answer(row))
+
+    def admin_close_kiosks(self, rq: Request) -> Answer:
+        """The office closes its kiosks for a while; they show the reason on the attract
+        screen from their next configuration load (at most 10 minutes)."""
+        try:
+            reason = Text.model_validate(rq.json_object().get("reason"))
+        except ValidationError:
+            reason = None
+        if reason is None or not 1 <= len(reason.id.strip()) <= 300:
+            raise Reply(
+                422,
+                ErrorCode.BAD_REQUEST,
+                'Alasan wajib diisi: {"reason": {"id": "...", "en": "..."}}, paling banyak '
+                "300 karakter.",
+                'A reason is required: {"reason": {"id": "...", "en": "..."}}, at most 300 '
+                "characters.",
+            )
+        self.office.out_of_service = reason
+        return json_answer(reason)
+
+    def admin_open_kiosks(self, rq: Request) -> Answer:
+        self.office.out_of_service = None
+        return Answer(204)
 
 
 def idempotency_key(rq: Request) -> str:

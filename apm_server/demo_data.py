@@ -3,6 +3,9 @@ on these exact values: the README, the demo script, the tests)."""
 
 from __future__ import annotations
 
+import base64
+import functools
+from pathlib import Path
 from typing import Any
 
 from apm_api.models import Choice, FieldKind, FormField, OpeningHours, Service, Text, Village
@@ -185,3 +188,12 @@ OPENING_HOURS = [
 ]
 
 LETTER_CODES = {"SKD": "474.4", "SKTM": "401", "SKCK": "331", "SKU": "503"}
+
+
+LOGO_FILE = Path(__file__).with_name("demo_logo.png")  # made up for the demo village
+
+
+@functools.cache
+def logo_png() -> str:
+    """The demo village's emblem, as the kiosk configuration carries it (base64 PNG)."""
+    return base64.b64encode(LOGO_FILE.read_bytes()).decode("ascii")

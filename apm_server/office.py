@@ -41,6 +41,9 @@ class Office:
         self.village = demo_data.VILLAGE
         self.services = {s.code: s for s in demo_data.SERVICES}
         self._ca: DemoCA | None = None
+        # Set by the office (PUT /admin/out-of-service): the kiosks show it and take nobody.
+        # Kept in memory: a restarted server opens its kiosks again.
+        self.out_of_service: Text | None = None
 
     @property
     def ca(self) -> DemoCA:

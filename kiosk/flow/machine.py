@@ -165,6 +165,8 @@ class Flow:
             return []
         if _is_citizen_action(event):
             state = replace(state, last_activity=self._clock())
+        if _closed_to_citizens(state, event):
+            return []  # the attract screen says why, and where to go instead
         handler = self._handlers[type(event)]
         self.state, effects = handler(state, event)
         return effects
@@ -433,9 +435,7 @@ class Flow:
         # The confirm screen shows what will be signed: curly quotes straightened, spaces
         # collapsed (apm_api.form_text), not what the keyboard produced.
         values = {name: normalise_text(value) for name, value in s.values.items()}
-        return replace(
-            s, screen=Screen.CONFIRM, field_errors={}, submit_key=key, values=values
-        ), []
+        return replace(s, screen=Screen.CONFIRM, field_errors={}, submit_key=key, values=values), []
 
     def _on_back(self, s: FlowState, e: ev.Back) -> Step:
         if s.screen is Screen.CONFIRM:
@@ -774,6 +774,25 @@ class Flow:
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+# What starts a citizen's session from the attract screen; refused there while the village
+# office has closed the kiosk. A session already going on finishes normally.
+_SESSION_STARTS = (
+    ev.Start,
+    ev.CardPresented,
+    ev.IdentityRead,
+    ev.OpenPickup,
+    ev.PickupCodeScanned,
+)
+
+
+def _closed_to_citizens(s: FlowState, event: ev.Event) -> bool:
+    return (
+        s.out_of_service is not None
+        and s.screen is Screen.ATTRACT
+        and isinstance(event, _SESSION_STARTS)
+    )
+
 
 _CITIZEN_ACTIONS = (
     ev.Start,

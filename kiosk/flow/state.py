@@ -168,5 +168,10 @@ class FlowState:
         return self.kiosk is not None and self.catalogue is not None
 
     @property
+    def out_of_service(self) -> Text | None:
+        """Why the village office has closed the kiosk for now (None: it serves)."""
+        return self.kiosk.out_of_service if self.kiosk else None
+
+    @property
     def idle_timeout_s(self) -> float:
         return float(self.kiosk.idle_timeout_s) if self.kiosk else 60.0

@@ -314,6 +314,13 @@ OFFLINE_BANNER = t(
     "The link to the village office is down. Requests are still taken and sent automatically.",
 )
 
+OUT_OF_SERVICE_TITLE = t("Kios sedang tidak melayani", "This kiosk is closed for now")
+OUT_OF_SERVICE_ADVICE = t(
+    "Silakan datang ke kantor desa pada jam pelayanan.",
+    "Please go to the village office during its opening hours.",
+)
+SUPPORT_PHONE = t("Informasi: {phone}", "Information: {phone}")
+
 
 # What voice guidance says on each screen (kiosk.voice); the attract screen stays quiet,
 # and a notice is read as it is shown.

@@ -8,13 +8,18 @@ Nothing secret goes in: no session token, no full NIK, no PIN.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+from apm_api.logo import LogoError, decode_logo
 from apm_api.models import FieldKind, Text
 from kiosk.flow import texts
 from kiosk.flow.state import MACHINE_BUSY_SCREENS, FlowState, Retry, Screen
+
+log = logging.getLogger(__name__)
 
 ROLE_NAMES = {
     "receipt_printer": texts.t("printer struk", "receipt printer"),
@@ -79,6 +84,8 @@ def _view_model(s: FlowState, lang: Language, idle_left: float | None) -> dict:
         "ready": s.ready,
         "offline": s.backend_unreachable,
         "village": _village(s),
+        "logo": _logo(s.kiosk.logo_png if s.kiosk else None),
+        "outOfService": _out_of_service(s, lang),
         "announcements": [say(a, lang) for a in s.kiosk.announcements] if s.kiosk else [],
         "openingHours": _opening_hours(s, lang),
         "banner": _banner(s, lang),
@@ -177,6 +184,33 @@ def _village(s: FlowState) -> dict[str, str] | None:
         return None
     v = s.kiosk.village
     return {"name": v.name, "district": v.district, "regency": v.regency}
+
+
+@lru_cache(maxsize=2)  # the same logo for every view model: checked once
+def _logo(png_base64: str | None) -> str:
+    """The village's emblem as a data URL for the QML Image, or "" (none, or unusable)."""
+    if not png_base64:
+        return ""
+    try:
+        decode_logo(png_base64)
+    except LogoError as problem:
+        log.warning("village logo not shown: %s", problem)
+        return ""
+    return "data:image/png;base64," + png_base64
+
+
+def _out_of_service(s: FlowState, lang: Language) -> dict[str, str] | None:
+    """The attract screen's notice while the village office has closed the kiosk."""
+    reason = s.out_of_service
+    if reason is None or s.kiosk is None:
+        return None
+    phone = s.kiosk.support_phone
+    return {
+        "title": say(texts.OUT_OF_SERVICE_TITLE, lang),
+        "reason": say(reason, lang),
+        "advice": say(texts.OUT_OF_SERVICE_ADVICE, lang),
+        "phone": say(texts.fill(texts.SUPPORT_PHONE, phone=phone), lang) if phone else "",
+    }
 
 
 def _opening_hours(s: FlowState, lang: Language) -> list[dict[str, str]]:

@@ -62,6 +62,8 @@ def placeholder_view(lang: str) -> dict[str, Any]:
         "ready": False,
         "offline": False,
         "village": None,
+        "logo": "",
+        "outOfService": None,
         "banner": "",
         "idleLeft": -1,
         "resident": None,

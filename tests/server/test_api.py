@@ -14,6 +14,7 @@ import requests
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from apm_api.logo import decode_logo
 from apm_api.models import IdentifyByCard, IdentifyByNikPin, MarkPrinted, SubmitRequest
 from apm_api.openapi import render
 from apm_server import store
@@ -673,3 +674,36 @@ def test_a_sam_read_identifies_the_resident_and_a_mismatched_finger_is_refused(k
     assert error_of(mismatch) == (401, "fingerprint_mismatch")
     stranger = {**read, "nik": "3523010101900009", "fingerprint": "not-supported"}
     assert error_of(kiosk.identify(stranger)) == (404, "unknown_resident")
+
+
+def test_the_office_closes_and_opens_its_kiosks(kiosk: Kiosk, conforms: OpenApiCheck):
+    config = kiosk.call("GET", "/kiosk/config").json()
+    assert config["out_of_service"] is None
+    assert decode_logo(config["logo_png"]).startswith(b"\x89PNG")  # the village's emblem
+    reason = {
+        "id": "Perawatan printer sampai pukul 13.00.",
+        "en": "Printer maintenance until 1 pm.",
+    }
+    closed = kiosk.admin("PUT", "/admin/out-of-service", json={"reason": reason})
+    assert conforms(closed, "Text", "PUT", "/admin/out-of-service") == reason
+    config = conforms(kiosk.call("GET", "/kiosk/config"), "KioskConfig", "GET", "/kiosk/config")
+    assert config["out_of_service"] == reason
+    assert kiosk.admin("DELETE", "/admin/out-of-service").status_code == 204
+    assert kiosk.call("GET", "/kiosk/config").json()["out_of_service"] is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"reason": "plain text"}, {"reason": {"id": "  "}}, {"reason": {"id": "x" * 301}}],
+)
+def test_closing_the_kiosks_needs_a_reason(kiosk: Kiosk, body):
+    answer = kiosk.admin("PUT", "/admin/out-of-service", json=body)
+    assert error_of(answer) == (422, "bad_request")
+    assert kiosk.call("GET", "/kiosk/config").json()["out_of_service"] is None
+
+
+def test_only_the_office_closes_the_kiosks(kiosk: Kiosk):
+    reason = {"reason": {"id": "Tutup."}}
+    answer = kiosk.call("PUT", "/admin/out-of-service", json=reason)
+    assert error_of(answer) == (401, "unauthorized")
+    assert kiosk.call("GET", "/kiosk/config").json()["out_of_service"] is None

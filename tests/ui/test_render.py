@@ -948,3 +948,82 @@ def test_every_field_being_typed_in_stays_visible_above_the_keyboard(
             assert field.property("activeFocus")
     finally:
         kiosk.close()
+
+
+# --- the attract screen: the village's emblem, its services, and a kiosk closed for now ----
+
+
+def loaded_with(**config: Any) -> Driver:
+    from tests.flow.conftest import catalogue, kiosk_config
+
+    driver = Driver()
+    driver.send(ev.KioskLoaded(kiosk_config().model_copy(update=config), catalogue()))
+    return driver
+
+
+def drawn(image: QQuickItem) -> bool:
+    """An Image item has loaded its picture and draws it."""
+    return image.property("progress") == 1.0 and image.property("paintedWidth") > 0
+
+
+@pytest.mark.parametrize("size", [LANDSCAPE, PORTRAIT], ids=["landscape", "portrait"])
+@pytest.mark.parametrize("large_text", [False, True], ids=["normal", "large"])
+def test_attract_shows_the_village_emblem_and_its_services(
+    qtbot, tmp_path: Path, size: tuple[int, int], large_text: bool
+):
+    from apm_server import demo_data
+
+    kiosk = open_kiosk(qtbot, loaded_with(logo_png=demo_data.logo_png()), size)
+    try:
+        kiosk.bridge.setLargeText(large_text)
+        qtbot.waitUntil(lambda: drawn(find(kiosk, "villageLogo")), timeout=5000)
+        settle(qtbot, kiosk)
+        kiosk.window.grabWindow().save(
+            str(shots_dir(tmp_path) / f"attract-logo-{size[0]}x{size[1]}-{large_text}.png")
+        )
+        assert find(kiosk, "villageLogo").height() >= 80
+        names = [s["name"] for s in kiosk.bridge.view_model()["services"]]
+        assert names and all(name in find(kiosk, "serviceList").property("text") for name in names)
+        # Everything fits: the welcome above the office's notices, nothing cut off.
+        main, info = find(kiosk, "attractMain"), find(kiosk, "attractInfo")
+        assert main.y() + main.height() <= info.y(), f"the welcome runs into the notices at {size}"
+        assert not spilling_texts(kiosk), f"cut off at {size}"
+        click(qtbot, kiosk, "startButton")
+        qtbot.waitUntil(lambda: drawn(find(kiosk, "headerLogo")), timeout=5000)
+    finally:
+        kiosk.close()
+
+
+CLOSED = Text(
+    id="Kios sedang dirawat petugas sampai pukul 13.00.",
+    en="The kiosk is being serviced until 1 pm.",
+)
+
+
+@pytest.mark.parametrize("size", [LANDSCAPE, PORTRAIT], ids=["landscape", "portrait"])
+@pytest.mark.parametrize("large_text", [False, True], ids=["normal", "large"])
+def test_a_closed_kiosk_says_why_and_takes_no_taps(
+    qtbot, tmp_path: Path, size: tuple[int, int], large_text: bool
+):
+    kiosk = open_kiosk(qtbot, loaded_with(out_of_service=CLOSED, support_phone="0356-000000"), size)
+    try:
+        kiosk.bridge.setLargeText(large_text)
+        settle(qtbot, kiosk)
+        kiosk.window.grabWindow().save(
+            str(shots_dir(tmp_path) / f"attract-closed-{size[0]}x{size[1]}-{large_text}.png")
+        )
+        shown = texts(kiosk)
+        for said in (CLOSED.id, "Kios sedang tidak melayani", "Informasi: 0356-000000"):
+            assert said in shown
+        assert not visible(kiosk, "startButton") and not visible(kiosk, "pickupButton")
+        assert not spilling_texts(kiosk), f"cut off at {size}"
+        qtbot.mouseClick(
+            kiosk.window,
+            Qt.MouseButton.LeftButton,
+            pos=kiosk.window.contentItem().boundingRect().center().toPoint(),
+        )
+        settle(qtbot, kiosk)
+        assert kiosk.bridge.view_model()["screen"] == "attract"
+        assert not any(isinstance(i, ev.Start) for i in kiosk.runtime.intents)
+    finally:
+        kiosk.close()

@@ -20,10 +20,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
+from apm_server import demo_data
 from kiosk.flow import events as ev
-from tests.flow.conftest import Driver
 from tests.ui.helpers import settle
-from tests.ui.test_render import LANDSCAPE, PORTRAIT, SCREENS, open_kiosk, send
+from tests.ui.test_render import LANDSCAPE, PORTRAIT, SCREENS, loaded_with, open_kiosk, send
 
 pytestmark = pytest.mark.qt
 
@@ -74,7 +74,8 @@ def test_every_screen_looks_as_its_reference(qtbot, tmp_path: Path, combination)
     size = LANDSCAPE if orientation == "landscape" else PORTRAIT
     changed = []
     for screen, reach in SCREENS.items():
-        kiosk = open_kiosk(qtbot, Driver().loaded(), size)
+        # With the demo village's emblem, as the attract screen and header show it.
+        kiosk = open_kiosk(qtbot, loaded_with(logo_png=demo_data.logo_png()), size)
         try:
             kiosk.bridge.setLanguage(lang)
             send(kiosk, ev.SetDisplay(large_text=text == "large"))

@@ -8,6 +8,10 @@
         <translation>Start: touch the screen</translation>
     </message>
     <message>
+        <source>Lambang desa</source>
+        <translation>Village emblem</translation>
+    </message>
+    <message>
         <source>Pemerintah Desa %1</source>
         <translation>Village Government of %1</translation>
     </message>
@@ -143,6 +147,10 @@
 </context>
 <context>
     <name>Header</name>
+    <message>
+        <source>Lambang desa</source>
+        <translation>Village emblem</translation>
+    </message>
     <message>
         <source>Desa %1</source>
         <translation>%1 Village</translation>
@@ -593,6 +601,18 @@
     <message>
         <source>Jaringan ke kantor desa sedang terputus. Permohonan tetap diterima dan dikirim otomatis.</source>
         <translation>The link to the village office is down. Requests are still taken and sent automatically.</translation>
+    </message>
+    <message>
+        <source>Kios sedang tidak melayani</source>
+        <translation>This kiosk is closed for now</translation>
+    </message>
+    <message>
+        <source>Silakan datang ke kantor desa pada jam pelayanan.</source>
+        <translation>Please go to the village office during its opening hours.</translation>
+    </message>
+    <message>
+        <source>Informasi: {phone}</source>
+        <translation>Information: {phone}</translation>
     </message>
     <message>
         <source>{n} jam</source>

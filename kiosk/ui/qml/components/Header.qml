@@ -9,11 +9,26 @@ Rectangle {
     height: twoRows ? 2 * rowHeight - 12 : rowHeight
     color: root.primary
 
-    Column {
-        id: who
+    Image {
+        id: logo
+        objectName: "headerLogo"
         x: root.gap
         y: (header.rowHeight - height) / 2
-        width: (header.twoRows ? header.width : buttons.x) - 2 * root.gap
+        visible: root.vm.logo !== ""
+        source: root.vm.logo
+        height: header.rowHeight - 24
+        width: visible ? height : 0
+        fillMode: Image.PreserveAspectFit
+        asynchronous: true
+        Accessible.role: Accessible.Graphic
+        Accessible.name: qsTr("Lambang desa")
+    }
+
+    Column {
+        id: who
+        x: logo.visible ? logo.x + logo.width + 16 : root.gap
+        y: (header.rowHeight - height) / 2
+        width: (header.twoRows ? header.width : buttons.x) - x - root.gap
         Text {
             width: parent.width; elide: Text.ElideRight
             text: root.vm.village ? qsTr("Desa %1").arg(root.vm.village.name) : qsTr("Anjungan Pelayanan Mandiri")

@@ -5,6 +5,9 @@ import "../components"
 Rectangle {
     id: attract
     color: root.primary
+    // The village office has closed the kiosk for now: say why instead of inviting in.
+    readonly property bool closed: root.vm.outOfService !== null && root.vm.outOfService !== undefined
+    readonly property bool compact: attract.height < 1000 && root.textScale > 1
 
     // The whole screen is the start button; it is announced as one.
     Item {
@@ -15,6 +18,7 @@ Rectangle {
         MouseArea {
             objectName: "startArea"
             anchors.fill: parent
+            enabled: !attract.closed
             onClicked: kiosk.start()
         }
     }
@@ -53,17 +57,39 @@ Rectangle {
     // Centred in the room between the buttons at the top and the notices below.
     Column {
         id: main
+        objectName: "attractMain"
         readonly property int below: topBar.y + topBar.height
         anchors.horizontalCenter: parent.horizontalCenter
         y: below + Math.max(0, (info.y - below - height) / 2)
         width: parent.width - 160
-        spacing: attract.height < 1000 && root.textScale > 1 ? 16 : 28
+        spacing: attract.compact ? 16 : 28
 
-        Text {
-            width: parent.width
-            horizontalAlignment: Text.AlignHCenter
-            text: root.vm.village ? qsTr("Pemerintah Desa %1").arg(root.vm.village.name) : qsTr("Anjungan Pelayanan Mandiri")
-            color: root.onPrimaryMuted; font.pixelSize: root.fontTitle
+        // The village's emblem beside its name: one line's height, so the rest still fits.
+        Row {
+            id: title
+            anchors.horizontalCenter: parent.horizontalCenter
+            spacing: 20
+            Image {
+                id: logo
+                objectName: "villageLogo"
+                anchors.verticalCenter: parent.verticalCenter
+                visible: root.vm.logo !== ""
+                source: root.vm.logo
+                height: Math.round(root.fontTitle * 2.4)
+                width: visible ? height : 0
+                fillMode: Image.PreserveAspectFit
+                asynchronous: true
+                Accessible.role: Accessible.Graphic
+                Accessible.name: qsTr("Lambang desa")
+            }
+            Text {
+                anchors.verticalCenter: parent.verticalCenter
+                width: Math.min(implicitWidth, main.width - logo.width - title.spacing)
+                wrapMode: Text.WordWrap
+                horizontalAlignment: Text.AlignHCenter
+                text: root.vm.village ? qsTr("Pemerintah Desa %1").arg(root.vm.village.name) : qsTr("Anjungan Pelayanan Mandiri")
+                color: root.onPrimaryMuted; font.pixelSize: root.fontTitle
+            }
         }
         Text {
             width: parent.width
@@ -76,12 +102,53 @@ Rectangle {
             width: parent.width
             horizontalAlignment: Text.AlignHCenter
             wrapMode: Text.WordWrap
-            text: qsTr("Surat keterangan, SKTM, pengantar SKCK dan lainnya, tanpa antre.")
+            objectName: "serviceList"
+            // The letters on offer, from the catalogue; a general line until it has loaded.
+            text: root.vm.services.length > 0
+                  ? root.vm.services.map(x => x.name).join("  ·  ")
+                  : qsTr("Surat keterangan, SKTM, pengantar SKCK dan lainnya, tanpa antre.")
             color: root.onPrimaryMuted; font.pixelSize: root.fontBody
         }
         Item { width: 1; height: root.textScale > 1 ? 0 : 20 }
+        Rectangle {
+            objectName: "outOfService"
+            visible: attract.closed
+            anchors.horizontalCenter: parent.horizontalCenter
+            width: Math.min(parent.width, 1100)
+            height: closedText.height + 2 * root.gap
+            radius: 16
+            color: root.card
+            Column {
+                id: closedText
+                x: root.gap; y: root.gap
+                width: parent.width - 2 * root.gap
+                spacing: 12
+                Text {
+                    width: parent.width; wrapMode: Text.WordWrap; horizontalAlignment: Text.AlignHCenter
+                    text: attract.closed ? root.vm.outOfService.title : ""
+                    color: root.danger; font.pixelSize: root.fontTitle; font.bold: true
+                }
+                Text {
+                    width: parent.width; wrapMode: Text.WordWrap; horizontalAlignment: Text.AlignHCenter
+                    text: attract.closed ? root.vm.outOfService.reason : ""
+                    color: root.ink; font.pixelSize: root.fontBody
+                }
+                Text {
+                    width: parent.width; wrapMode: Text.WordWrap; horizontalAlignment: Text.AlignHCenter
+                    text: attract.closed ? root.vm.outOfService.advice : ""
+                    color: root.ink; font.pixelSize: root.fontBody
+                }
+                Text {
+                    width: parent.width; wrapMode: Text.WordWrap; horizontalAlignment: Text.AlignHCenter
+                    visible: text !== ""
+                    text: attract.closed ? root.vm.outOfService.phone : ""
+                    color: root.muted; font.pixelSize: root.fontSmall
+                }
+            }
+        }
         BigButton {
             objectName: "startButton"
+            visible: !attract.closed
             anchors.horizontalCenter: parent.horizontalCenter
             width: 560; height: 110
             primary: false
@@ -92,12 +159,14 @@ Rectangle {
             width: parent.width
             horizontalAlignment: Text.AlignHCenter
             wrapMode: Text.WordWrap
+            visible: !attract.closed
             text: qsTr("atau tempelkan e-KTP Anda pada pembaca kartu")
             color: "white"; font.pixelSize: root.fontBody + 2
         }
         // Coming back for a letter: the receipt's pickup code (typed, or its QR scanned).
         BigButton {
             objectName: "pickupButton"
+            visible: !attract.closed
             anchors.horizontalCenter: parent.horizontalCenter
             width: 560
             onDark: true
