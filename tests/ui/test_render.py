@@ -711,14 +711,21 @@ def test_new_states_fit_the_screen(qtbot, tmp_path: Path, state: str, size: tupl
         kiosk.close()
 
 
-def test_requests_fit_the_width_in_portrait(qtbot, tmp_path: Path):
+@pytest.mark.parametrize("large_text", [False, True], ids=["normal", "large"])
+def test_requests_fit_the_width_in_portrait(qtbot, tmp_path: Path, large_text: bool):
     kiosk = open_kiosk(qtbot, Driver().loaded(), PORTRAIT)
     try:
+        kiosk.bridge.setLargeText(large_text)
         reach_requests(kiosk, qtbot)
         settle(qtbot, kiosk)
-        kiosk.window.grabWindow().save(str(shots_dir(tmp_path) / "requests-800x1280.png"))
+        kiosk.window.grabWindow().save(
+            str(shots_dir(tmp_path) / f"requests-800x1280-{large_text}.png")
+        )
         assert not spilling_texts(kiosk, vertical=False)
         assert visible(kiosk, "print-req-3") and visible(kiosk, "print-req-5")
+        for name in ("print-req-3", "print-req-5"):  # "Cetak ulang" on one line, not two
+            labels = [i for i in items(find(kiosk, name)) if i.property("lineCount") is not None]
+            assert [label.property("lineCount") for label in labels] == [1], name
     finally:
         kiosk.close()
 

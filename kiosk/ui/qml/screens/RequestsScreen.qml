@@ -85,7 +85,8 @@ Flickable {
             }
             BigButton {
                 objectName: "print-" + row.request.id
-                width: 240; height: 72
+                // On one line in every language and text size: the details beside it wrap.
+                width: Math.max(240, implicitWidth); height: 72
                 visible: row.printable
                 text: row.request.reprint ? qsTr("Cetak ulang") : qsTr("Cetak")
                 onClicked: kiosk.printReady(row.request.id)
