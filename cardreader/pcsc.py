@@ -125,6 +125,7 @@ SW_MEANINGS = {
 }
 
 PCSCD_DOWN = "pcscd not running"
+ESTABLISH_RETRY_S = 0.3  # before believing an odd refusal of a new context
 
 
 def _code(hresult: int) -> int:
@@ -389,6 +390,12 @@ class Watcher(threading.Thread):
 
     def _establish(self) -> None:
         hresult, context = self.scard.SCardEstablishContext(self.scard.SCARD_SCOPE_USER)
+        if _code(hresult) != SCARD_S_SUCCESS and not _is_service_gone(_code(hresult)):
+            # A pcscd being stopped can refuse oddly ("access denied") on its way out: ask
+            # once more, and report what a settled pcscd says (gone, or a real refusal).
+            if self._stopping.wait(ESTABLISH_RETRY_S):
+                raise ContextLost("stopping")  # _lose_context lets it go
+            hresult, context = self.scard.SCardEstablishContext(self.scard.SCARD_SCOPE_USER)
         if _code(hresult) != SCARD_S_SUCCESS:
             raise _service_lost(self.scard, hresult)
         self._context = context
