@@ -56,9 +56,14 @@ class Strict(BaseModel):
 FilePath = Annotated[Path, Field(strict=False)]
 
 
+# Translations the package ships (kiosk/ui/i18n); read as files, so Qt stays unloaded.
+I18N_DIR = Path(__file__).parent / "ui" / "i18n"
+
+
 class KioskSection(Strict):
     state_dir: FilePath = DEFAULT_STATE_DIR
-    language: Literal["id", "en"] = "id"
+    # The language each citizen starts in: Indonesian, or one with a translation file.
+    language: str = Field(default="id", pattern=r"^[a-z]{2,3}$")
     fullscreen: bool = True
     screen_width: int = Field(default=1280, ge=320, le=7680)
     screen_height: int = Field(default=800, ge=240, le=4320)
@@ -67,11 +72,36 @@ class KioskSection(Strict):
     screen: str | None = Field(default=None, min_length=1)
     # Hide the mouse pointer (a touch screen has no use for it).
     hide_cursor: bool = False
+    # How large the screens are drawn. The layout is made for a 21.5-24" Full HD panel
+    # (about 96 dpi), where its smallest buttons are 15 mm; on a denser panel (a 10"
+    # 1280x800 is 150 dpi) they shrink with it. A number scales everything (1.5: half as
+    # large again, the layout reflowing to the smaller logical screen); "auto" takes the
+    # factor from the size the screen reports (EDID), which some panels get wrong.
+    ui_scale: float | Literal["auto"] = 1.0
     # Read each screen's instruction aloud (espeak-ng; silent where it is not installed).
     voice_guidance: bool = True
     # The village's time zone for receipts and screens: WIB, WITA or WIT (or an IANA name
     # such as Asia/Makassar). Never the machine's own zone, which is UTC on a fresh image.
     timezone: str = "WIB"
+
+    @field_validator("ui_scale", mode="before")
+    @classmethod
+    def _scale(cls, value: object) -> object:
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if value == "auto" or (number and 0.5 <= value <= 4.0):  # type: ignore[operator]
+            return value
+        raise ValueError('expected a number from 0.5 to 4, or "auto"')
+
+    @field_validator("language")
+    @classmethod
+    def _language_with_a_translation(cls, value: str) -> str:
+        if value != "id" and not (I18N_DIR / f"apm_kiosk_{value}.qm").is_file():
+            shipped = sorted(p.stem.removeprefix("apm_kiosk_") for p in I18N_DIR.glob("*.qm"))
+            raise ValueError(
+                f"expected id or a language with a translation file ({', '.join(shipped)};"
+                f" kiosk/ui/i18n/apm_kiosk_{value}.qm is not there)"
+            )
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -142,9 +172,7 @@ class TimeoutsSection(Strict):
     # How long a citizen may leave each screen untouched before the kiosk goes back to the
     # attract screen (and forgets them), by screen: e.g. { form = 180, done = 15 }.
     # A screen not named takes the backend's idle_timeout_s (60 s by default).
-    idle_s: dict[IdleScreen, Annotated[float, Field(ge=10, le=1800)]] = Field(
-        default_factory=dict
-    )
+    idle_s: dict[IdleScreen, Annotated[float, Field(ge=10, le=1800)]] = Field(default_factory=dict)
 
 
 class LoggingSection(Strict):

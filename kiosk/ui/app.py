@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -228,6 +229,19 @@ def startup_marks_wanted() -> bool:
     return os.environ.get("APM_KIOSK_STARTUP_MARK") == "1"
 
 
+def apply_ui_scale(scale: float | str, environ: MutableMapping[str, str] = os.environ) -> None:
+    """[kiosk] ui_scale, for Qt to read when the application is made (so: before it).
+
+    A number is Qt's own scale factor: the layout, made in logical pixels, reflows to the
+    smaller logical screen. "auto" lets Qt take the factor from the screen's reported
+    physical size instead of its nominal 96 dpi. 1.0 leaves the environment alone, so a
+    QT_SCALE_FACTOR set for the service still counts."""
+    if scale == "auto":
+        environ["QT_USE_PHYSICAL_DPI"] = "1"
+    elif scale != 1.0:
+        environ["QT_SCALE_FACTOR"] = f"{float(scale):g}"
+
+
 def make_app() -> tuple[QGuiApplication, QmlProblems]:
     existing = QGuiApplication.instance()
     app = existing if isinstance(existing, QGuiApplication) else QGuiApplication(sys.argv[:1])
@@ -273,6 +287,7 @@ def quit_on_signals(app: QGuiApplication) -> QTimer:
 
 
 def run_kiosk(settings: KioskSettings) -> int:
+    apply_ui_scale(settings.kiosk.ui_scale)
     app, _problems = make_app()
     _wake = quit_on_signals(app)
     try:
