@@ -312,6 +312,21 @@ def kiosk_config(tmp_path: Path, *, fullscreen: bool) -> Path:
     return path
 
 
+def run_kiosk(
+    config: Path, env: dict[str, str], cwd: Path
+) -> tuple[subprocess.Popen[str], Output, Output]:
+    """`apm-kiosk run` as a process, its output lines read as they come."""
+    kiosk = subprocess.Popen(
+        [str(APM_KIOSK), "run", "--config", str(config)],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return kiosk, Output(kiosk.stdout), Output(kiosk.stderr)
+
+
 def stop(kiosk: subprocess.Popen[str]) -> None:
     """SIGTERM, as systemd stops the kiosk."""
     kiosk.send_signal(signal.SIGTERM)
@@ -342,15 +357,7 @@ def test_the_kiosk_shows_on_a_real_x_server(xvfb: str, tmp_path: Path, fullscree
     assert screen_colours(xvfb) == (1280, 800, 1)  # -br: a black screen before the kiosk
     env = screenless_env(tmp_path, DISPLAY=xvfb, APM_KIOSK_STARTUP_MARK="1")
     config = kiosk_config(tmp_path, fullscreen=fullscreen)
-    kiosk = subprocess.Popen(
-        [str(APM_KIOSK), "run", "--config", str(config)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    out, err = Output(kiosk.stdout), Output(kiosk.stderr)
+    kiosk, out, err = run_kiosk(config, env, tmp_path)
     try:
         # Stopped once ready for citizens, as systemd would stop a running kiosk.
         started = out.wait_for(STARTUP_MARK, START_TIMEOUT_S) and out.wait_for(
@@ -376,15 +383,7 @@ def test_sigterm_while_the_kiosk_comes_up_stops_it_cleanly(xvfb: str, tmp_path: 
     for attempt in range(6):
         (tmp_path / str(attempt)).mkdir()
         env = screenless_env(tmp_path / str(attempt), DISPLAY=xvfb, APM_KIOSK_STARTUP_MARK="1")
-        kiosk = subprocess.Popen(
-            [str(APM_KIOSK), "run", "--config", str(config)],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        out, err = Output(kiosk.stdout), Output(kiosk.stderr)
+        kiosk, out, err = run_kiosk(config, env, tmp_path)
         try:
             assert out.wait_for(READY_MARK, START_TIMEOUT_S), f"not ready: {err.rest()}"
             time.sleep(random.uniform(0.0, 0.2))
@@ -509,15 +508,7 @@ def test_the_kiosk_shows_under_cage(cage: Path, tmp_path: Path, fullscreen: bool
     compositor took."""
     env = screenless_env(tmp_path, WAYLAND_DISPLAY=str(cage), APM_KIOSK_STARTUP_MARK="1")
     config = kiosk_config(tmp_path, fullscreen=fullscreen)
-    kiosk = subprocess.Popen(
-        [str(APM_KIOSK), "run", "--config", str(config)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    out, err = Output(kiosk.stdout), Output(kiosk.stderr)
+    kiosk, out, err = run_kiosk(config, env, tmp_path)
     try:
         # Stopped once ready for citizens, as systemd would stop a running kiosk.
         started = out.wait_for(STARTUP_MARK, START_TIMEOUT_S) and out.wait_for(
