@@ -74,6 +74,9 @@ class ErrorCode(StrEnum):
     UNKNOWN_RESIDENT = "unknown_resident"  # an offline request's NIK is not a resident's
     WRONG_PIN = "wrong_pin"  # NIK unknown or PIN wrong (not told apart, on purpose)
     LOCKED = "locked"  # too many wrong PINs; retry_after_s says when to try again
+    # Too many wrong PINs across NIKs at this kiosk (or at all): PIN checks wait
+    # retry_after_s; cards still work.
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
     FINGERPRINT_MISMATCH = "fingerprint_mismatch"  # a SAM reader matched another finger
     SESSION_EXPIRED = "session_expired"
     SERVICE_UNAVAILABLE = "service_unavailable"  # service disabled for this kiosk

@@ -43,12 +43,14 @@ ERRORS = {
     "413": "Body larger than 64 KiB (bad_request)",
     "422": "Body does not match the schema (bad_request), form fields invalid (invalid_form, with field_errors), an offline submission's applicant not found (unknown_card, unknown_resident), or a session and an applicant together (bad_request)",
     "423": "Too many wrong PINs (locked, with retry_after_s and a Retry-After header)",
+    "429": "Too many wrong PINs across NIKs at this kiosk or overall (too_many_attempts, with retry_after_s and a Retry-After header); cards still work",
     "500": "Server error (internal)",
 }
 
 ERROR_HEADERS = {
     "401": {"WWW-Authenticate": {"$ref": "#/components/headers/WWWAuthenticate"}},
     "423": {"Retry-After": {"$ref": "#/components/headers/RetryAfter"}},
+    "429": {"Retry-After": {"$ref": "#/components/headers/RetryAfter"}},
 }
 
 
@@ -168,7 +170,7 @@ def kiosk_paths() -> dict[str, Any]:
             "post": operation(
                 "Identify a resident by card UID or NIK + PIN; opens a 15-minute session",
                 {"200": json_body(ref("Session"), "Identified")},
-                errors=("404", "423"),
+                errors=("404", "423", "429"),
                 body=identify_body(),
             )
         },

@@ -178,15 +178,27 @@ class Api:
             resident = self._resident_read_by_sam(body)
         else:
             require_valid_nik(body.nik)  # a mistyped NIK is not a wrong PIN: no lock count
-            resident, locked_s = self.store.check_pin(body.nik, body.pin)
-            if resident is None and locked_s:
+            check = self.store.check_pin(body.nik, body.pin, rq.kiosk_id)
+            resident = check.resident
+            if check.throttled_s:
+                log.warning("PIN checks held back %d s at %s: too many misses", check.throttled_s,
+                            rq.kiosk_id)  # fmt: skip
+                raise Reply(
+                    429,
+                    ErrorCode.TOO_MANY_ATTEMPTS,
+                    "Terlalu banyak PIN salah di kios ini. Gunakan e-KTP, atau tunggu.",
+                    "Too many wrong PINs at this kiosk. Use the e-KTP, or wait.",
+                    retry_after_s=check.throttled_s,
+                    headers={"Retry-After": str(check.throttled_s)},
+                )
+            if check.locked_s:
                 raise Reply(
                     423,
                     ErrorCode.LOCKED,
                     "Terlalu banyak PIN salah.",
                     "Too many wrong PINs.",
-                    retry_after_s=locked_s,
-                    headers={"Retry-After": str(locked_s)},
+                    retry_after_s=check.locked_s,
+                    headers={"Retry-After": str(check.locked_s)},
                 )
             if resident is None:
                 raise Reply(401, ErrorCode.WRONG_PIN, "NIK atau PIN salah.", "Wrong NIK or PIN.")

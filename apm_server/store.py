@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import secrets
 import sqlite3
 import threading
@@ -43,6 +44,8 @@ CREATE TABLE IF NOT EXISTS idempotency (
 CREATE TABLE IF NOT EXISTS ratings (kiosk_id TEXT, request_id TEXT, score INTEGER, at TEXT);
 CREATE TABLE IF NOT EXISTS heartbeats (kiosk_id TEXT PRIMARY KEY, body TEXT, at TEXT);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS pin_misses (at REAL NOT NULL, kiosk_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS pin_misses_at ON pin_misses (at);
 """
 
 # Columns added after the first release: (name, definition) for ALTER TABLE on older files.
@@ -63,7 +66,26 @@ SESSION_MINUTES = 15
 IDLE_CONNECTIONS = 8  # kept open for reuse; more may be open at once under load
 TOKEN_CACHE_S = 30.0
 MAX_PIN_FAILURES = 3
-LOCK_SECONDS = 60
+LOCK_SECONDS = 60  # never longer, however often a NIK is tried: see check_pin
+
+
+@dataclass(frozen=True)
+class PinLimits:
+    """Wrong PINs counted across NIKs, against spraying one common PIN over many NIKs
+    (the per-NIK lock alone let 300 NIKs be tried in 3 seconds). Over a window: so many
+    from one kiosk, so many from all kiosks; past either, PIN checks there (or everywhere)
+    wait until the oldest counted miss has left the window. Cards are never limited."""
+
+    window_s: float = 300.0
+    per_kiosk: int = 10  # a village hall sees a mistyped PIN now and then, not 10 in 5 min
+    overall: int = 100  # a district of 75 kiosks
+
+
+@dataclass(frozen=True)
+class PinCheck:
+    resident: Resident | None = None
+    locked_s: int | None = None  # this NIK is locked for so long
+    throttled_s: int | None = None  # PIN checks at this kiosk (or all) wait so long
 
 
 def now() -> datetime:
@@ -119,7 +141,10 @@ class Store:
     `add_resident`.
     """
 
-    def __init__(self, path: Path, *, demo: bool = False) -> None:
+    def __init__(
+        self, path: Path, *, demo: bool = False, pin_limits: PinLimits | None = None
+    ) -> None:
+        self.pin_limits = pin_limits or PinLimits()
         self.path = path
         self._idle: list[sqlite3.Connection] = []
         self._tokens: dict[str, tuple[str, float]] = {}  # token -> (kiosk id, when looked up)
@@ -211,6 +236,11 @@ class Store:
 
     # --- kiosks and residents ---------------------------------------------------------
 
+    def add_kiosk(self, kiosk_id: str, token: str) -> None:
+        """Register a kiosk and its device token (the district's enrolment builds on this)."""
+        with self._db() as db:
+            db.execute("INSERT INTO kiosks VALUES (?, ?)", (kiosk_id, token))
+
     def kiosk_for_token(self, token: str) -> str | None:
         """The kiosk a device token belongs to; asked on every request, so remembered for
         a short while (a revoked token stops working within TOKEN_CACHE_S)."""
@@ -238,21 +268,30 @@ class Store:
             row = db.execute("SELECT * FROM residents WHERE nik = ?", (nik,)).fetchone()
         return _resident(row) if row else None
 
-    def check_pin(self, nik: str, pin: str) -> tuple[Resident | None, int | None]:
-        """(resident, None) on success; (None, seconds locked) when locked; (None, None) wrong."""
+    def check_pin(self, nik: str, pin: str, kiosk_id: str = "") -> PinCheck:
+        """The resident, or why not: this NIK locked, or PIN checks at this kiosk (or at all
+        kiosks) held back after too many misses across NIKs, or (neither set) a wrong PIN.
+
+        A locked NIK stays locked LOCK_SECONDS from its third miss; tries during the lock
+        neither count nor extend it, so someone typing a neighbour's NIK can keep it locked
+        a minute at a time at most, and the neighbour's card still works meanwhile."""
         with self._db() as db:
+            throttled = self._throttled(db, kiosk_id)
+            if throttled:
+                return PinCheck(throttled_s=throttled)
             failure = db.execute("SELECT * FROM pin_failures WHERE nik = ?", (nik,)).fetchone()
             if failure and failure["locked_until"]:
                 left = datetime.fromisoformat(failure["locked_until"]) - now()
                 if left.total_seconds() > 0:
-                    return None, max(1, int(left.total_seconds()))
+                    return PinCheck(locked_s=max(1, int(left.total_seconds())))
             row = db.execute("SELECT * FROM residents WHERE nik = ?", (nik,)).fetchone()
             # An unknown NIK costs the same hashing as a known one: the answer time must not
             # tell which NIKs are registered.
             salt, expected = (row["pin_salt"], row["pin_hash"]) if row else (_NO_SALT, "")
             if secrets.compare_digest(_pin_hash(salt, pin), expected) and row:
                 db.execute("DELETE FROM pin_failures WHERE nik = ?", (nik,))
-                return _resident(row), None
+                return PinCheck(resident=_resident(row))
+            db.execute("INSERT INTO pin_misses VALUES (?, ?)", (time.time(), kiosk_id))
             count = (failure["count"] if failure and not failure["locked_until"] else 0) + 1
             locked = (
                 (now() + timedelta(seconds=LOCK_SECONDS)).isoformat()
@@ -263,7 +302,27 @@ class Store:
                 "INSERT OR REPLACE INTO pin_failures VALUES (?, ?, ?)",
                 (nik, 0 if locked else count, locked),
             )
-            return None, (LOCK_SECONDS if locked else None)
+            return PinCheck(locked_s=LOCK_SECONDS if locked else None)
+
+    def _throttled(self, db: sqlite3.Connection, kiosk_id: str) -> int | None:
+        """Seconds until PIN checks may go on here, if too many missed lately (else None)."""
+        limits, now_s = self.pin_limits, time.time()
+        since = now_s - limits.window_s
+        db.execute("DELETE FROM pin_misses WHERE at < ?", (since,))
+        waits = []
+        for where, args, limit in (
+            ("kiosk_id = ? AND", (kiosk_id,), limits.per_kiosk),
+            ("", (), limits.overall),
+        ):
+            # The limit-th newest miss: once it leaves the window, one more try is allowed.
+            row = db.execute(
+                f"SELECT at FROM pin_misses WHERE {where} at >= ? ORDER BY at DESC"
+                " LIMIT 1 OFFSET ?",
+                (*args, since, limit - 1),
+            ).fetchone()
+            if row is not None:
+                waits.append(max(1, math.ceil(row["at"] + limits.window_s - now_s)))
+        return max(waits) if waits else None
 
     # --- sessions -----------------------------------------------------------------------
 

@@ -83,6 +83,7 @@ PICKUP_TRIES = 5  # wrong pickup codes in one session before the keypad is close
 # the card shows a random UID at every power-up and can never be recognised by tapping.
 RANDOM_UID_WINDOW_S = 60.0
 DEFAULT_LOCK_S = 60  # a LOCKED answer without retry_after_s
+ANY_NIK = "*"  # a NikLock on every NIK: the backend held this kiosk's PIN checks back
 
 Step = tuple[FlowState, list[Effect]]
 
@@ -248,7 +249,7 @@ class Flow:
             return _identify_says(s, texts.nik_problem(problem)), []
         lock = self._lock_on(s, nik)
         if lock is not None:
-            return self._show_lock(s, lock.until), []
+            return self._show_lock(s, lock), []
         pin = e.pin.strip()
         if not (len(pin) == 6 and pin.isascii() and pin.isdigit()):
             return _identify_says(s, texts.PIN_INVALID), []
@@ -258,13 +259,17 @@ class Flow:
         return hmac.new(self._secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
     def _lock_on(self, s: FlowState, nik: str) -> NikLock | None:
+        """A lock on this NIK, or on every PIN check here (the backend held them back)."""
         digest, now = self._digest("nik", nik), self._clock()
-        return next((x for x in s.nik_locks if x.nik_digest == digest and x.until > now), None)
+        mine = (digest, ANY_NIK)
+        return next((x for x in s.nik_locks if x.nik_digest in mine and x.until > now), None)
 
-    def _show_lock(self, s: FlowState, until: float) -> FlowState:
+    def _show_lock(self, s: FlowState, lock: NikLock) -> FlowState:
         """The identify screen says the NIK is locked, and counts down (see _on_tick)."""
-        left = _seconds_until(until, self._clock())
-        return replace(_identify_says(s, texts.locked(left)), lock_until=until, lock_left_s=left)
+        left = _seconds_until(lock.until, self._clock())
+        held = lock.nik_digest == ANY_NIK
+        s = _identify_says(s, texts.locked(left, texts.PINS_HELD if held else texts.LOCKED))
+        return replace(s, lock_until=lock.until, lock_left_s=left, pins_held=held)
 
     def _count_down(self, s: FlowState) -> FlowState:
         assert s.lock_until is not None
@@ -273,7 +278,8 @@ class Flow:
             return _identify_says(s, texts.LOCK_OVER)
         if left == s.lock_left_s:
             return s
-        return replace(s, identify_error=texts.locked(left), lock_left_s=left)
+        template = texts.PINS_HELD if s.pins_held else texts.LOCKED
+        return replace(s, identify_error=texts.locked(left, template), lock_left_s=left)
 
     def _on_identified(self, s: FlowState, e: ev.Identified) -> Step:
         if s.screen is not Screen.IDENTIFYING:
@@ -306,6 +312,8 @@ class Flow:
         s = replace(s, applicant=None, my_requests=())
         if f.code is ErrorCode.LOCKED:
             return self._locked(s, applicant, f.retry_after_s)
+        if f.code is ErrorCode.TOO_MANY_ATTEMPTS:  # spraying seen: every NIK waits, cards not
+            return self._locked(s, None, f.retry_after_s, every_nik=True)
         if f.code is ErrorCode.UNKNOWN_CARD and isinstance(applicant, ApplicantByCard):
             return self._unknown_card(s, applicant.card_uid)
         message = {
@@ -321,14 +329,21 @@ class Flow:
         s: FlowState,
         applicant: ApplicantByCard | ApplicantByNik | None,
         retry_after_s: int | None,
+        *,
+        every_nik: bool = False,
     ) -> FlowState:
-        """The backend locked the NIK: refuse it here too until then (other NIKs still go)."""
+        """The backend locked the NIK: refuse it here too until then (other NIKs still go).
+        With `every_nik`, it held back all PIN checks from this kiosk: refuse every NIK."""
         until = self._clock() + max(1, retry_after_s or DEFAULT_LOCK_S)
-        if isinstance(applicant, ApplicantByNik):
+        if every_nik:
+            digest = ANY_NIK
+        elif isinstance(applicant, ApplicantByNik):
             digest = self._digest("nik", applicant.nik)
-            others = tuple(x for x in s.nik_locks if x.nik_digest != digest)
-            s = replace(s, nik_locks=(*others, NikLock(digest, until)))
-        return self._show_lock(s, until)
+        else:  # not a NIK the kiosk can refuse later: only said
+            return self._show_lock(s, NikLock("", until))
+        others = tuple(x for x in s.nik_locks if x.nik_digest != digest)
+        lock = NikLock(digest, until)
+        return self._show_lock(replace(s, nik_locks=(*others, lock)), lock)
 
     def _unknown_card(self, s: FlowState, uid: str) -> FlowState:
         """Unknown to the backend. A different unknown UID right after the last one is a
@@ -819,7 +834,12 @@ _CITIZEN_ACTIONS = (
 def _identify_says(s: FlowState, message: Text | None) -> FlowState:
     """The identify screen with `message` (None: nothing), and no lock countdown."""
     return replace(
-        s, screen=Screen.IDENTIFY, identify_error=message, lock_until=None, lock_left_s=0
+        s,
+        screen=Screen.IDENTIFY,
+        identify_error=message,
+        lock_until=None,
+        lock_left_s=0,
+        pins_held=False,
     )
 
 

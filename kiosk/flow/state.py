@@ -125,6 +125,7 @@ class FlowState:
     identify_error: Text | None = None
     lock_until: float | None = None  # the identify screen counts down to this (a locked NIK)
     lock_left_s: int = 0  # what the countdown says now (refreshed on every tick)
+    pins_held: bool = False  # ... and it is this kiosk's PIN checks held back, not one NIK
     ready_requests: tuple[LetterRequest, ...] = ()
     my_requests: tuple[MyRequest, ...] = ()  # this kiosk's records (card, NIK or pickup code)
     pickup_error: Text | None = None

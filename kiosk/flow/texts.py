@@ -113,9 +113,17 @@ LOCKED = t(
 )
 
 
-def locked(seconds: int) -> Text:
-    """The NIK is locked after wrong PINs; said again every second as the time runs down."""
-    return fill(LOCKED, left=duration(seconds))
+PINS_HELD = t(
+    "Terlalu banyak PIN salah di kios ini. Tempelkan e-KTP Anda, atau coba NIK dan PIN lagi "
+    "dalam {left}.",
+    "Too many wrong PINs at this kiosk. Tap your e-KTP, or try NIK and PIN again in {left}.",
+)
+
+
+def locked(seconds: int, template: Text = LOCKED) -> Text:
+    """A NIK locked after wrong PINs (or, with PINS_HELD, every PIN check at this kiosk);
+    said again every second as the time runs down."""
+    return fill(template, left=duration(seconds))
 
 
 LOCK_OVER = t(

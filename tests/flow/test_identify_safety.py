@@ -307,3 +307,29 @@ def test_an_iso_random_uid_is_told_at_the_first_tap(driver: Driver):
     driver.loaded()
     assert driver.send(ev.CardPresented("08A1B2C3", uid_is_random=True)) == []
     assert error_text(driver) == texts.RANDOM_UID.id
+
+
+def test_pins_held_back_at_this_kiosk_refuse_every_nik_but_not_a_card(driver: Driver):
+    """The backend saw a PIN sprayed over many NIKs here: every NIK waits, cards go on."""
+    at_identify(driver)
+    driver.send(ev.SubmitNikPin(SITI_NIK, PIN))
+    refused(driver, ErrorCode.TOO_MANY_ATTEMPTS, retry_after_s=95)
+    assert error_text(driver) == (
+        "Terlalu banyak PIN salah di kios ini. Tempelkan e-KTP Anda, atau coba NIK dan PIN "
+        "lagi dalam 1 menit 35 detik."
+    )
+    assert error_text(driver, "en").startswith("Too many wrong PINs at this kiosk. Tap your")
+    driver.clock.advance(5)
+    driver.send(ev.Tick())
+    assert "1 menit 30 detik" in error_text(driver)
+    # Another NIK is refused here without asking the backend; the countdown goes on.
+    assert driver.send(ev.SubmitNikPin(BUDI_NIK, "654321")) == []
+    assert "di kios ini" in error_text(driver) and "1 menit 30 detik" in error_text(driver)
+    # A card still goes to the backend.
+    assert of_type(driver.send(ev.CardPresented(SITI_UID)), fx.Identify)
+    driver.send(ev.Identified(driver.state.session_no, session()))
+    assert driver.state.screen is Screen.SERVICES
+    driver.send(ev.Home())
+    driver.clock.advance(91)
+    driver.send(ev.Start())
+    assert of_type(driver.send(ev.SubmitNikPin(BUDI_NIK, "654321")), fx.Identify)

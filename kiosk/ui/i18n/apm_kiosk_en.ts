@@ -447,6 +447,10 @@
         <translation>Too many wrong PINs. This NIK is locked for now; try again in {left}.</translation>
     </message>
     <message>
+        <source>Terlalu banyak PIN salah di kios ini. Tempelkan e-KTP Anda, atau coba NIK dan PIN lagi dalam {left}.</source>
+        <translation>Too many wrong PINs at this kiosk. Tap your e-KTP, or try NIK and PIN again in {left}.</translation>
+    </message>
+    <message>
         <source>NIK ini tidak dikunci lagi. Silakan masuk dengan NIK dan PIN.</source>
         <translation>This NIK is no longer locked. Please sign in with NIK and PIN.</translation>
     </message>
