@@ -403,3 +403,35 @@ class HeartbeatAck(Answer):
     server_time: datetime
     config_version: str | None = None  # if it changed, the kiosk reloads its configuration
     catalogue_version: str | None = None
+
+
+# --- enrolment: how a kiosk gets its device token -----------------------------------------
+
+
+class EnrolmentCreate(Sent):
+    """An administrator asks for a one-time enrolment token for a kiosk about to be set up."""
+
+    label: str = Field(min_length=1, max_length=80)  # e.g. "Balai desa Sumberejo"
+    valid_hours: int = Field(default=72, ge=1, le=720)
+
+
+class EnrolmentToken(Answer):
+    """Handed to the installer (a provisioning file); it works once, until `expires_at`."""
+
+    token: str
+    label: str
+    expires_at: datetime
+
+
+class Enrol(Sent):
+    """What a kiosk sends, once, at its first boot (apm-kiosk provision)."""
+
+    enrolment_token: str = Field(min_length=16, max_length=200)
+
+
+class Enrolled(Answer):
+    """The kiosk's own device token: shown this once, kept only as a hash by the server."""
+
+    kiosk_id: str
+    device_token: str
+    label: str

@@ -29,6 +29,10 @@ SCHEMAS: list[type[BaseModel]] = [
     m.Rating,
     m.Heartbeat,
     m.HeartbeatAck,
+    m.EnrolmentCreate,
+    m.EnrolmentToken,
+    m.Enrol,
+    m.Enrolled,
 ]
 
 # The same rule as apm_server.app.IDEMPOTENCY_KEY (the server imports it from here): 8 to 200 visible ASCII characters.
@@ -37,7 +41,7 @@ IDEMPOTENCY_KEY_PATTERN = "^[!-~]{8,200}$"
 ERRORS = {
     "400": "Malformed request (bad_request): e.g. Idempotency-Key missing, Content-Length not a number",
     "401": "Missing or wrong bearer token (unauthorized), wrong NIK/PIN (wrong_pin), expired session (session_expired), or a submit with neither a session nor an applicant (session_expired)",
-    "403": "Service not enabled for this kiosk (service_unavailable)",
+    "403": "Service not enabled for this kiosk (service_unavailable), or an enrolment token unknown, used or expired (forbidden)",
     "404": "Unknown card (unknown_card) or unknown request (not_found)",
     "409": "Idempotency key reused with another body (idempotency_conflict) or wrong state (invalid_state)",
     "413": "Body larger than 64 KiB (bad_request)",
@@ -93,6 +97,12 @@ def operation(
     if admin:
         op["security"] = [{"adminToken": []}]
     return op
+
+
+def without_token(op: dict[str, Any]) -> dict[str, Any]:
+    """An operation that takes no bearer token (so cannot answer 401)."""
+    op["responses"].pop("401", None)
+    return {**op, "security": []}
 
 
 def request_id_param() -> dict[str, Any]:
@@ -264,6 +274,36 @@ def back_office_paths() -> dict[str, Any]:
                 {"200": json_body(ref("LetterRequest"), "Rejected")},
                 errors=("404", "409"),
                 body=reason,
+                admin=True,
+            ),
+        },
+        "/enrol": {
+            "post": without_token(
+                operation(
+                    "A new kiosk trades its one-time enrolment token for its own device token "
+                    "(no bearer token: the enrolment token is the proof)",
+                    {"201": json_body(ref("Enrolled"), "Enrolled")},
+                    errors=("403",),
+                    body=ref("Enrol"),
+                )
+            ),
+        },
+        "/admin/enrolments": {
+            "post": operation(
+                "Back office: a one-time enrolment token for a kiosk about to be set up",
+                {"201": json_body(ref("EnrolmentToken"), "Created")},
+                body=ref("EnrolmentCreate"),
+                admin=True,
+            ),
+        },
+        "/admin/kiosks/{kiosk_id}/revoke": {
+            "parameters": [
+                {"name": "kiosk_id", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "post": operation(
+                "Back office: the kiosk's device token stops working (a stolen or retired kiosk)",
+                {"204": {"description": "Revoked"}},
+                errors=("404",),
                 admin=True,
             ),
         },

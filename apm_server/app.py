@@ -36,6 +36,10 @@ from apm_api.models import (
     ApplicantByCard,
     ApplicantByNik,
     Catalogue,
+    Enrol,
+    Enrolled,
+    EnrolmentCreate,
+    EnrolmentToken,
     ErrorCode,
     Heartbeat,
     HeartbeatAck,
@@ -54,7 +58,7 @@ from apm_api.nik import check_nik
 from apm_server import __version__, demo_data
 from apm_server.letter import indonesian_date
 from apm_server.office import Office, OfficeError
-from apm_server.store import RequestRow, mask_nik, now, wib
+from apm_server.store import EnrolmentRefused, RequestRow, mask_nik, now, wib
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +134,9 @@ class Api:
         route("POST", r"/heartbeat", self.heartbeat)
         route("POST", r"/admin/requests/(?P<request_id>[^/]+)/sign", self.admin_sign, "admin")
         route("POST", r"/admin/requests/(?P<request_id>[^/]+)/reject", self.admin_reject, "admin")
+        route("POST", r"/enrol", self.enrol, "public")
+        route("POST", r"/admin/enrolments", self.admin_create_enrolment, "admin")
+        route("POST", r"/admin/kiosks/(?P<kiosk_id>[^/]+)/revoke", self.admin_revoke, "admin")
         route("PUT", r"/admin/out-of-service", self.admin_close_kiosks, "admin")
         route("DELETE", r"/admin/out-of-service", self.admin_open_kiosks, "admin")
 
@@ -451,6 +458,36 @@ class Api:
             raise Reply(409, ErrorCode.INVALID_STATE, str(exc), str(exc)) from None
         return json_answer(self.office.answer(row))
 
+    # --- enrolment -------------------------------------------------------------------------
+
+    def admin_create_enrolment(self, rq: Request) -> Answer:
+        body = rq.parse(EnrolmentCreate)
+        token, expires = self.store.create_enrolment(body.label.strip(), body.valid_hours)
+        log.info("enrolment token made for %r, valid until %s", body.label, expires.isoformat())
+        return json_answer(EnrolmentToken(token=token, label=body.label, expires_at=expires), 201)
+
+    def enrol(self, rq: Request) -> Answer:
+        body = rq.parse(Enrol)
+        try:
+            kiosk_id, device_token, label = self.store.enrol(body.enrolment_token)
+        except EnrolmentRefused as refused:
+            log.warning("enrolment refused: %s", refused)
+            raise Reply(
+                403,
+                ErrorCode.FORBIDDEN,
+                "Token pendaftaran tidak dikenal, sudah dipakai, atau kedaluwarsa. Minta token "
+                "baru kepada petugas kabupaten.",
+                f"Enrolment refused: {refused}. Ask the district for a new enrolment token.",
+            ) from None
+        log.info("kiosk %s enrolled (%s)", kiosk_id, label)
+        return json_answer(Enrolled(kiosk_id=kiosk_id, device_token=device_token, label=label), 201)
+
+    def admin_revoke(self, rq: Request, kiosk_id: str) -> Answer:
+        if not self.store.revoke_kiosk(kiosk_id):
+            raise Reply(404, ErrorCode.NOT_FOUND, "Kios tidak dikenal.", "Unknown kiosk.")
+        log.warning("kiosk %s revoked: its device token no longer works", kiosk_id)
+        return Answer(204)
+
     def admin_close_kiosks(self, rq: Request) -> Answer:
         """The office closes its kiosks for a while; they show the reason on the attract
         screen from their next configuration load (at most 10 minutes)."""
@@ -668,6 +705,8 @@ def make_handler(api: Api) -> type[BaseHTTPRequestHandler]:
         def _authorise(self, needed: str) -> str:
             header = self.headers.get("Authorization", "")
             token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+            if needed == "public":  # the body carries its own proof (an enrolment token)
+                return ""
             if needed == "admin" and secrets.compare_digest(token, demo_data.ADMIN_TOKEN):
                 return "admin"
             kiosk_id = api.store.kiosk_for_token(token) if token and needed == "kiosk" else None

@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS idempotency (
 CREATE TABLE IF NOT EXISTS ratings (kiosk_id TEXT, request_id TEXT, score INTEGER, at TEXT);
 CREATE TABLE IF NOT EXISTS heartbeats (kiosk_id TEXT PRIMARY KEY, body TEXT, at TEXT);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS enrolments (
+    token_hash TEXT PRIMARY KEY, label TEXT NOT NULL, created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL, used_at TEXT, kiosk_id TEXT);
 CREATE TABLE IF NOT EXISTS pin_misses (at REAL NOT NULL, kiosk_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS pin_misses_at ON pin_misses (at);
 """
@@ -54,6 +57,9 @@ ADDED_REQUEST_COLUMNS = (
     ("kiosk_reference", "TEXT"),
     ("submitted_at", "TEXT"),  # when the citizen confirmed at the kiosk, for offline requests
 )
+
+# Columns of kiosks added with enrolment; its `token` column holds a token's digest.
+ADDED_KIOSK_COLUMNS = (("label", "TEXT"), ("enrolled_at", "TEXT"), ("revoked_at", "TEXT"))
 
 # What a RequestRow holds: everything but the signed PDF, which a status poll must not read.
 _ROW_COLUMNS = (
@@ -67,6 +73,16 @@ IDLE_CONNECTIONS = 8  # kept open for reuse; more may be open at once under load
 TOKEN_CACHE_S = 30.0
 MAX_PIN_FAILURES = 3
 LOCK_SECONDS = 60  # never longer, however often a NIK is tried: see check_pin
+
+
+def token_digest(token: str) -> str:
+    """How a device or enrolment token is kept: tokens are 256-bit random, so one SHA-256
+    is enough (nothing to guess from), and a copy of the database gives no working token."""
+    return "sha256:" + hashlib.sha256(token.encode()).hexdigest()
+
+
+class EnrolmentRefused(Exception):
+    """An enrolment token that is unknown, used already, or expired: which, in words."""
 
 
 @dataclass(frozen=True)
@@ -160,7 +176,8 @@ class Store:
         with self._db() as db:
             if db.execute("SELECT COUNT(*) FROM kiosks").fetchone()[0] == 0:
                 db.execute(
-                    "INSERT INTO kiosks VALUES (?, ?)", (demo_data.KIOSK_ID, demo_data.KIOSK_TOKEN)
+                    "INSERT INTO kiosks (id, token, label) VALUES (?, ?, ?)",
+                    (demo_data.KIOSK_ID, token_digest(demo_data.KIOSK_TOKEN), "Demo kiosk"),
                 )
             if demo and db.execute("SELECT COUNT(*) FROM residents").fetchone()[0] == 0:
                 for r in demo_data.RESIDENTS:
@@ -236,26 +253,84 @@ class Store:
 
     # --- kiosks and residents ---------------------------------------------------------
 
-    def add_kiosk(self, kiosk_id: str, token: str) -> None:
-        """Register a kiosk and its device token (the district's enrolment builds on this)."""
+    def add_kiosk(self, kiosk_id: str, token: str, label: str = "") -> None:
+        """Register a kiosk and its device token (kept as its digest)."""
         with self._db() as db:
-            db.execute("INSERT INTO kiosks VALUES (?, ?)", (kiosk_id, token))
+            db.execute(
+                "INSERT INTO kiosks (id, token, label, enrolled_at) VALUES (?, ?, ?, ?)",
+                (kiosk_id, token_digest(token), label or kiosk_id, now().isoformat()),
+            )
+
+    # --- enrolment -----------------------------------------------------------------------
+
+    def create_enrolment(self, label: str, valid_hours: int) -> tuple[str, datetime]:
+        """A one-time enrolment token (shown once; kept as its digest) and when it expires."""
+        token = secrets.token_urlsafe(32)
+        created = now()
+        expires = created + timedelta(hours=valid_hours)
+        with self._db() as db:
+            db.execute(
+                "INSERT INTO enrolments (token_hash, label, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?)",
+                (token_digest(token), label, created.isoformat(), expires.isoformat()),
+            )
+        return token, expires
+
+    def enrol(self, enrolment_token: str) -> tuple[str, str, str]:
+        """(kiosk id, device token, label) for a valid enrolment token, which is then used
+        up in the same transaction: two kiosks racing with one token get one answer."""
+        with self._db() as db:
+            row = db.execute(
+                "SELECT * FROM enrolments WHERE token_hash = ?", (token_digest(enrolment_token),)
+            ).fetchone()
+            if row is None:
+                raise EnrolmentRefused("unknown enrolment token")
+            if row["used_at"]:
+                raise EnrolmentRefused(f"enrolment token already used, by {row['kiosk_id']}")
+            if datetime.fromisoformat(row["expires_at"]) <= now():
+                raise EnrolmentRefused("enrolment token expired")
+            kiosk_id = f"KIOSK-{secrets.token_hex(4).upper()}"
+            device_token = secrets.token_urlsafe(32)
+            db.execute(
+                "INSERT INTO kiosks (id, token, label, enrolled_at) VALUES (?, ?, ?, ?)",
+                (kiosk_id, token_digest(device_token), row["label"], now().isoformat()),
+            )
+            db.execute(
+                "UPDATE enrolments SET used_at = ?, kiosk_id = ? WHERE token_hash = ?",
+                (now().isoformat(), kiosk_id, row["token_hash"]),
+            )
+        return kiosk_id, device_token, str(row["label"])
+
+    def revoke_kiosk(self, kiosk_id: str) -> bool:
+        """The kiosk's device token stops working now (in this process; others within
+        TOKEN_CACHE_S). False if there is no such kiosk."""
+        with self._db() as db:
+            done = db.execute(
+                "UPDATE kiosks SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                (now().isoformat(), kiosk_id),
+            ).rowcount
+            known = db.execute("SELECT 1 FROM kiosks WHERE id = ?", (kiosk_id,)).fetchone()
+        self._tokens = {d: k for d, k in self._tokens.items() if k[0] != kiosk_id}
+        return bool(done or known)
 
     def kiosk_for_token(self, token: str) -> str | None:
         """The kiosk a device token belongs to; asked on every request, so remembered for
         a short while (a revoked token stops working within TOKEN_CACHE_S)."""
         now = time.monotonic()
-        known = self._tokens.get(token)
+        digest = token_digest(token)
+        known = self._tokens.get(digest)
         if known is not None and now - known[1] < TOKEN_CACHE_S:
             return known[0]
         with self._db(write=False) as db:
-            row = db.execute("SELECT id FROM kiosks WHERE token = ?", (token,)).fetchone()
+            row = db.execute(
+                "SELECT id FROM kiosks WHERE token = ? AND revoked_at IS NULL", (digest,)
+            ).fetchone()
         if row is None:
-            self._tokens.pop(token, None)
+            self._tokens.pop(digest, None)
             return None
         if len(self._tokens) > 1000:  # a flood of wrong tokens must not grow it forever
             self._tokens.clear()
-        self._tokens[token] = (row["id"], now)
+        self._tokens[digest] = (row["id"], now)
         return str(row["id"])
 
     def resident_by_card(self, card_uid: str) -> Resident | None:
@@ -530,10 +605,17 @@ def _migrate(db: sqlite3.Connection) -> None:
     """
     db.execute("BEGIN IMMEDIATE")
     try:
-        have = {row[1] for row in db.execute("PRAGMA table_info(requests)")}
-        for name, definition in ADDED_REQUEST_COLUMNS:
-            if name not in have:
-                db.execute(f"ALTER TABLE requests ADD COLUMN {name} {definition}")
+        for table, added in (("requests", ADDED_REQUEST_COLUMNS), ("kiosks", ADDED_KIOSK_COLUMNS)):
+            have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+            for name, definition in added:
+                if name not in have:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
+        # Device tokens were kept as they are before enrolment came: keep digests only.
+        for kiosk_id, token in db.execute("SELECT id, token FROM kiosks").fetchall():
+            if not token.startswith("sha256:"):
+                db.execute(
+                    "UPDATE kiosks SET token = ? WHERE id = ?", (token_digest(token), kiosk_id)
+                )
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
