@@ -388,6 +388,7 @@ class DeviceReport(Sent):
     type: str  # config type string
     availability: str
     detail: str = ""
+    paper: str | None = None  # full, low, out, jammed, unknown (printers that can tell)
 
 
 class Heartbeat(Sent):
@@ -397,6 +398,30 @@ class Heartbeat(Sent):
     screen: str
     online_since: datetime | None = None
     devices: list[DeviceReport] = Field(default_factory=list)
+    outbox_pending: int | None = Field(default=None, ge=0)  # waiting to be sent
+    dead_letters: int | None = Field(default=None, ge=0)  # given up on: a technician looks
+
+
+class FleetKiosk(Answer):
+    """One kiosk in the district's fleet view: its latest heartbeat, and whether it is late."""
+
+    kiosk_id: str
+    label: str
+    revoked: bool = False
+    last_seen: datetime | None = None  # the latest heartbeat's arrival (None: never)
+    late: bool  # not seen for longer than the server's fleet_late_s
+    software_version: str | None = None
+    uptime_s: int | None = None
+    screen: str | None = None
+    devices: list[DeviceReport] = Field(default_factory=list)
+    paper_low: bool = False  # a printer says low or out
+    outbox_pending: int | None = None
+    dead_letters: int | None = None
+
+
+class Fleet(Answer):
+    late_after_s: int
+    kiosks: list[FleetKiosk]
 
 
 class HeartbeatAck(Answer):

@@ -33,6 +33,7 @@ SCHEMAS: list[type[BaseModel]] = [
     m.EnrolmentToken,
     m.Enrol,
     m.Enrolled,
+    m.Fleet,
 ]
 
 # The same rule as apm_server.app.IDEMPOTENCY_KEY (the server imports it from here): 8 to 200 visible ASCII characters.
@@ -286,6 +287,23 @@ def back_office_paths() -> dict[str, Any]:
                     errors=("403",),
                     body=ref("Enrol"),
                 )
+            ),
+        },
+        "/admin/fleet": {
+            "get": operation(
+                "District staff: every kiosk's latest heartbeat, late ones flagged (an HTML page "
+                "when the Accept header asks for text/html; HTTP Basic with the admin token as "
+                "the password also works, for a browser)",
+                {
+                    "200": {
+                        "description": "The fleet",
+                        "content": {
+                            "application/json": {"schema": ref("Fleet")},
+                            "text/html": {"schema": {"type": "string"}},
+                        },
+                    }
+                },
+                admin=True,
             ),
         },
         "/admin/enrolments": {

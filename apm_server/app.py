@@ -10,6 +10,7 @@ pydantic models of `apm_api.models`, and every error answer is an ApiError.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import html
@@ -21,7 +22,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -41,6 +42,8 @@ from apm_api.models import (
     EnrolmentCreate,
     EnrolmentToken,
     ErrorCode,
+    Fleet,
+    FleetKiosk,
     Heartbeat,
     HeartbeatAck,
     IdentifyBySam,
@@ -135,6 +138,7 @@ class Api:
         route("POST", r"/admin/requests/(?P<request_id>[^/]+)/sign", self.admin_sign, "admin")
         route("POST", r"/admin/requests/(?P<request_id>[^/]+)/reject", self.admin_reject, "admin")
         route("POST", r"/enrol", self.enrol, "public")
+        route("GET", r"/admin/fleet", self.admin_fleet, "admin")
         route("POST", r"/admin/enrolments", self.admin_create_enrolment, "admin")
         route("POST", r"/admin/kiosks/(?P<kiosk_id>[^/]+)/revoke", self.admin_revoke, "admin")
         route("PUT", r"/admin/out-of-service", self.admin_close_kiosks, "admin")
@@ -458,6 +462,40 @@ class Api:
             raise Reply(409, ErrorCode.INVALID_STATE, str(exc), str(exc)) from None
         return json_answer(self.office.answer(row))
 
+    # --- the district's fleet ----------------------------------------------------------------
+
+    def admin_fleet(self, rq: Request) -> Answer:
+        """Every kiosk's latest heartbeat, late ones flagged: JSON, or a page for a browser."""
+        fleet = Fleet(late_after_s=self.office.fleet_late_s, kiosks=self._fleet_kiosks())
+        if "text/html" in rq.headers.get("Accept", ""):
+            return Answer(200, fleet_page(fleet).encode(), content_type="text/html; charset=utf-8")
+        return json_answer(fleet)
+
+    def _fleet_kiosks(self) -> list[FleetKiosk]:
+        kiosks = []
+        for kiosk_id, label, revoked, body, at in self.store.fleet():
+            seen = datetime.fromisoformat(at) if at else None
+            late = seen is None or (now() - seen).total_seconds() > self.office.fleet_late_s
+            beat = _stored_heartbeat(body)
+            kiosks.append(
+                FleetKiosk(
+                    kiosk_id=kiosk_id,
+                    label=label,
+                    revoked=revoked,
+                    last_seen=seen,
+                    late=late and not revoked,
+                    software_version=beat.software_version if beat else None,
+                    uptime_s=beat.uptime_s if beat else None,
+                    screen=beat.screen if beat else None,
+                    devices=list(beat.devices) if beat else [],
+                    paper_low=beat is not None
+                    and any(d.paper in ("low", "out") for d in beat.devices),
+                    outbox_pending=beat.outbox_pending if beat else None,
+                    dead_letters=beat.dead_letters if beat else None,
+                )
+            )
+        return kiosks
+
     # --- enrolment -------------------------------------------------------------------------
 
     def admin_create_enrolment(self, rq: Request) -> Answer:
@@ -510,6 +548,64 @@ class Api:
     def admin_open_kiosks(self, rq: Request) -> Answer:
         self.office.out_of_service = None
         return Answer(204)
+
+
+def _stored_heartbeat(body: str | None) -> Heartbeat | None:
+    """A kept heartbeat, or None if none (or one an older version kept in another shape)."""
+    try:
+        return Heartbeat.model_validate_json(body) if body else None
+    except ValidationError:
+        return None
+
+
+def _basic_password(header: str) -> str:
+    try:
+        decoded = base64.b64decode(header.removeprefix("Basic ").strip(), validate=True)
+        return decoded.decode("utf-8").partition(":")[2]
+    except (ValueError, UnicodeDecodeError):
+        return ""
+
+
+def fleet_page(fleet: Fleet) -> str:
+    """The fleet as a plain page for district staff: late kiosks first, then by id."""
+    rows = []
+    for k in sorted(fleet.kiosks, key=lambda k: (not k.late, k.kiosk_id)):
+        state = "dicabut" if k.revoked else ("TERLAMBAT" if k.late else "baik")
+        devices = "<br>".join(
+            html.escape(f"{d.role}: {d.availability}" + (f" ({d.paper})" if d.paper else ""))
+            + (f" &ndash; {html.escape(d.detail)}" if d.detail else "")
+            for d in k.devices
+        )
+        seen = wib(k.last_seen).strftime("%d-%m-%Y %H.%M WIB") if k.last_seen else "-"
+        cells = [
+            html.escape(k.kiosk_id),
+            html.escape(k.label),
+            state,
+            seen,
+            html.escape(k.software_version or "-"),
+            html.escape(k.screen or "-"),
+            devices or "-",
+            "kertas menipis" if k.paper_low else "",
+            str(k.outbox_pending if k.outbox_pending is not None else "-"),
+            str(k.dead_letters if k.dead_letters is not None else "-"),
+        ]
+        style = ' class="late"' if k.late else ""
+        rows.append(f"<tr{style}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("Kios", "Nama", "Keadaan", "Terakhir terlihat", "Versi", "Layar",
+                  "Perangkat", "Kertas", "Antrean", "Gagal terkirim")
+    )  # fmt: skip
+    return (
+        "<!doctype html><html lang='id'><head><meta charset='utf-8'>"
+        "<meta http-equiv='refresh' content='60'><title>Armada APM</title><style>"
+        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #999;padding:.3em .6em;vertical-align:top}"
+        "tr.late{background:#fde2e1}</style></head><body>"
+        f"<h1>Armada APM</h1><p>{len(fleet.kiosks)} kios; terlambat bila tidak terdengar "
+        f"lebih dari {fleet.late_after_s} detik.</p>"
+        f"<table><tr>{head}</tr>{''.join(rows)}</table></body></html>"
+    )
 
 
 def idempotency_key(rq: Request) -> str:
@@ -707,6 +803,8 @@ def make_handler(api: Api) -> type[BaseHTTPRequestHandler]:
             token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
             if needed == "public":  # the body carries its own proof (an enrolment token)
                 return ""
+            if header.startswith("Basic "):  # a browser on the fleet page: any user name
+                token = _basic_password(header)
             if needed == "admin" and secrets.compare_digest(token, demo_data.ADMIN_TOKEN):
                 return "admin"
             kiosk_id = api.store.kiosk_for_token(token) if token and needed == "kiosk" else None

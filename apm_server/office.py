@@ -44,6 +44,8 @@ class Office:
         # Set by the office (PUT /admin/out-of-service): the kiosks show it and take nobody.
         # Kept in memory: a restarted server opens its kiosks again.
         self.out_of_service: Text | None = None
+        # The fleet view flags a kiosk not heard from for this long (3 missed heartbeats).
+        self.fleet_late_s = 180
 
     @property
     def ca(self) -> DemoCA:

@@ -565,6 +565,15 @@ class Store:
         with self._db(write=False) as db:
             return [dict(r) for r in db.execute("SELECT * FROM ratings").fetchall()]
 
+    def fleet(self) -> list[tuple[str, str, bool, str | None, str | None]]:
+        """Every kiosk: (id, label, revoked, latest heartbeat JSON, when it came), by id."""
+        with self._db(write=False) as db:
+            rows = db.execute(
+                "SELECT k.id, k.label, k.revoked_at, h.body, h.at FROM kiosks k"
+                " LEFT JOIN heartbeats h ON h.kiosk_id = k.id ORDER BY k.id"
+            ).fetchall()
+        return [(r[0], r[1] or r[0], r[2] is not None, r[3], r[4]) for r in rows]
+
     def add_heartbeat(self, kiosk_id: str, body: str) -> None:
         with self._db() as db:
             db.execute(

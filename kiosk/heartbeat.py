@@ -26,8 +26,10 @@ def heartbeat_body(
     screen: str,
     settings: KioskSettings,
     devices: Mapping[str, Device],
+    outbox: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
-    """The heartbeat as JSON for the outbox (device status reads are thread-safe snapshots)."""
+    """The heartbeat as JSON for the outbox (device status reads are thread-safe snapshots);
+    `outbox`: the outbox's items per state (Outbox.counts)."""
     body = Heartbeat(
         kiosk_id=kiosk_id,
         software_version=__version__,
@@ -39,8 +41,15 @@ def heartbeat_body(
                 type=settings.device_type(role),
                 availability=device.status.availability.value,
                 detail=device.status.detail,
+                paper=_paper(device.status.paper.value),
             )
             for role, device in devices.items()
         ],
+        outbox_pending=outbox.get("pending") if outbox else None,
+        dead_letters=outbox.get("dead") if outbox else None,
     )
     return body.model_dump(mode="json", exclude_none=True)
+
+
+def _paper(level: str) -> str | None:
+    return None if level == "not-supported" else level

@@ -571,14 +571,21 @@ class KioskRuntime:
             return self._waiting.pop(local_id, None) if local_id else None
 
     def _send_heartbeat(self) -> None:
-        body = heartbeat_body(
-            kiosk_id=self._kiosk_id,
-            uptime_s=int(self._clock() - self._started_at),
-            screen=self._screen_name,
-            settings=self.settings,
-            devices=self.devices,
-        )
-        self._in_background(lambda: self._queue(OutboxKind.HEARTBEAT, body))
+        kiosk_id, uptime_s = self._kiosk_id, int(self._clock() - self._started_at)
+        screen = self._screen_name
+
+        def queue() -> None:  # off the GUI thread: counting the outbox reads the disk
+            body = heartbeat_body(
+                kiosk_id=kiosk_id,
+                uptime_s=uptime_s,
+                screen=screen,
+                settings=self.settings,
+                devices=self.devices,
+                outbox=self.storage.outbox.counts(),
+            )
+            self._queue(OutboxKind.HEARTBEAT, body)
+
+        self._in_background(queue)
         self._after(HEARTBEAT_S, self._send_heartbeat)
 
     def _sweep(self) -> None:
