@@ -16,7 +16,7 @@ Rules that keep the contract robust:
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -460,3 +460,32 @@ class Enrolled(Answer):
     kiosk_id: str
     device_token: str
     label: str
+
+
+# --- smart-city figures -----------------------------------------------------------------------
+
+
+class FiguresRow(Answer):
+    """One kiosk, or the whole village (kiosk_id None), over the period."""
+
+    village_code: str
+    kiosk_id: str | None
+    label: str
+    requests_submitted: int
+    letters_signed: int
+    letters_printed: int
+    requests_rejected: int
+    median_hours_to_signature: float | None  # request to the village head's signature
+    median_hours_to_print: float | None  # request to the letter printed at the kiosk
+    availability_pct: float | None  # minutes with a heartbeat, of the minutes gone by
+    ratings: int
+    mean_rating: float | None  # 1 to 4
+    satisfaction_index: float | None  # IKM (PermenPAN-RB 14/2017): mean rating / 4 x 100
+
+
+class Figures(Answer):
+    """What SNI ISO 37122 evaluations ask of a self-service point, per kiosk and village."""
+
+    period_from: date
+    period_to: date  # inclusive, village time
+    rows: list[FiguresRow]

@@ -34,6 +34,7 @@ SCHEMAS: list[type[BaseModel]] = [
     m.Enrol,
     m.Enrolled,
     m.Fleet,
+    m.Figures,
 ]
 
 # The same rule as apm_server.app.IDEMPOTENCY_KEY (the server imports it from here): 8 to 200 visible ASCII characters.
@@ -305,6 +306,48 @@ def back_office_paths() -> dict[str, Any]:
                 },
                 admin=True,
             ),
+        },
+        "/admin/figures": {
+            "get": {
+                **operation(
+                    "District staff: per kiosk and for the village over a period, services "
+                    "delivered, median hours to signature and to print, availability (heartbeat "
+                    "coverage) and satisfaction (SNI ISO 37122); JSON, or CSV with format=csv",
+                    {
+                        "200": {
+                            "description": "The figures",
+                            "content": {
+                                "application/json": {"schema": ref("Figures")},
+                                "text/csv": {"schema": {"type": "string"}},
+                            },
+                        }
+                    },
+                    errors=("400",),
+                    admin=True,
+                ),
+                "parameters": [
+                    {
+                        "name": name,
+                        "in": "query",
+                        "required": False,
+                        "description": text,
+                        "schema": schema,
+                    }
+                    for name, text, schema in (
+                        (
+                            "from",
+                            "First day, YYYY-MM-DD (default: the 1st of this month)",
+                            {"type": "string", "format": "date"},
+                        ),
+                        (
+                            "to",
+                            "Last day, included (default: today)",
+                            {"type": "string", "format": "date"},
+                        ),
+                        ("format", "csv for a spreadsheet", {"type": "string", "enum": ["csv"]}),
+                    )
+                ],
+            },
         },
         "/admin/enrolments": {
             "post": operation(

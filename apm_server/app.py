@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import csv
 import hashlib
 import html
+import io
 import json
 import logging
 import re
@@ -22,7 +24,8 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -42,6 +45,8 @@ from apm_api.models import (
     EnrolmentCreate,
     EnrolmentToken,
     ErrorCode,
+    Figures,
+    FiguresRow,
     Fleet,
     FleetKiosk,
     Heartbeat,
@@ -139,6 +144,7 @@ class Api:
         route("POST", r"/admin/requests/(?P<request_id>[^/]+)/reject", self.admin_reject, "admin")
         route("POST", r"/enrol", self.enrol, "public")
         route("GET", r"/admin/fleet", self.admin_fleet, "admin")
+        route("GET", r"/admin/figures", self.admin_figures, "admin")
         route("POST", r"/admin/enrolments", self.admin_create_enrolment, "admin")
         route("POST", r"/admin/kiosks/(?P<kiosk_id>[^/]+)/revoke", self.admin_revoke, "admin")
         route("PUT", r"/admin/out-of-service", self.admin_close_kiosks, "admin")
@@ -496,6 +502,44 @@ class Api:
             )
         return kiosks
 
+    def admin_figures(self, rq: Request) -> Answer:
+        """Per kiosk and for the village over a period (?from=YYYY-MM-DD&to=YYYY-MM-DD, both
+        days included, village time; the current month by default): JSON, or ?format=csv."""
+        first, last = figures_period(rq.query)
+        start = datetime.combine(first, dt_time(), wib(now()).tzinfo)
+        end = datetime.combine(last + timedelta(days=1), dt_time(), wib(now()).tzinfo)
+        elapsed_min = max(0.0, (min(end, now()) - start).total_seconds() / 60)
+        village = self.office.village.code
+        rows = []
+        for row in self.store.figures(start, end):
+            beats, kiosks = row.pop("heartbeat_minutes"), row.pop("kiosks", 1)
+            if row["kiosk_id"] is None:
+                row["label"] = f"Desa {self.office.village.name}"
+            rows.append(
+                FiguresRow(
+                    village_code=village,
+                    availability_pct=(
+                        round(min(100.0, 100 * beats / (elapsed_min * kiosks)), 1)
+                        if elapsed_min >= 1 and kiosks
+                        else None
+                    ),
+                    satisfaction_index=(
+                        round(row["mean_rating"] / 4 * 100, 1) if row["mean_rating"] else None
+                    ),
+                    **row,
+                )
+            )
+        figures = Figures(period_from=first, period_to=last, rows=rows)
+        if rq.query.get("format") == "csv":
+            name = f"apm-figures-{village}-{first.isoformat()}-{last.isoformat()}.csv"
+            return Answer(
+                200,
+                figures_csv(figures).encode(),
+                content_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
+        return json_answer(figures)
+
     # --- enrolment -------------------------------------------------------------------------
 
     def admin_create_enrolment(self, rq: Request) -> Answer:
@@ -548,6 +592,44 @@ class Api:
     def admin_open_kiosks(self, rq: Request) -> Answer:
         self.office.out_of_service = None
         return Answer(204)
+
+
+def figures_period(query: dict[str, str]) -> tuple[date, date]:
+    """The days asked for: both given, or this month so far (village time)."""
+    today = wib(now()).date()
+    try:
+        first = date.fromisoformat(query.get("from", today.replace(day=1).isoformat()))
+        last = date.fromisoformat(query.get("to", today.isoformat()))
+    except ValueError:
+        raise Reply(
+            400,
+            ErrorCode.BAD_REQUEST,
+            "Tanggal ditulis TTTT-BB-HH, misalnya ?from=2026-11-01&to=2026-11-30.",
+            "Dates are written YYYY-MM-DD, e.g. ?from=2026-11-01&to=2026-11-30.",
+        ) from None
+    if not first <= last or (last - first).days > 366:
+        raise Reply(
+            400,
+            ErrorCode.BAD_REQUEST,
+            "Periode dari 'from' sampai 'to', paling lama satu tahun.",
+            "The period runs from 'from' to 'to', at most a year.",
+        )
+    return first, last
+
+
+def figures_csv(figures: Figures) -> str:
+    """One line a kiosk and one for the village (kiosk_id empty), with a header."""
+    out = io.StringIO()
+    fields = list(FiguresRow.model_fields)
+    writer = csv.writer(out)
+    writer.writerow(["period_from", "period_to", *fields])
+    for row in figures.rows:
+        values = row.model_dump()
+        writer.writerow(
+            [figures.period_from, figures.period_to]
+            + ["" if values[f] is None else values[f] for f in fields]
+        )
+    return out.getvalue()
 
 
 def _stored_heartbeat(body: str | None) -> Heartbeat | None:
@@ -651,8 +733,9 @@ def etag_matches(if_none_match: str | None, version: str) -> bool:
 
 
 class Request:
-    def __init__(self, headers: Any, body: bytes, kiosk_id: str = "") -> None:
+    def __init__(self, headers: Any, body: bytes, kiosk_id: str = "", query: str = "") -> None:
         self.headers, self.body, self.kiosk_id = headers, body, kiosk_id
+        self.query = {k: v[-1] for k, v in parse_qs(query).items()}
 
     def parse(self, model: type[Any]) -> Any:
         try:
@@ -784,7 +867,8 @@ def make_handler(api: Api) -> type[BaseHTTPRequestHandler]:
                 match = pattern.match(url.path)
                 if match and route_method == method:
                     return handler(
-                        Request(self.headers, body, self._authorise(auth)), **match.groupdict()
+                        Request(self.headers, body, self._authorise(auth), url.query),
+                        **match.groupdict(),
                     )
                 if match:
                     allowed.append(route_method)

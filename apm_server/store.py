@@ -13,6 +13,7 @@ import json
 import math
 import secrets
 import sqlite3
+import statistics
 import threading
 import time
 from collections.abc import Iterator
@@ -47,6 +48,8 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 CREATE TABLE IF NOT EXISTS enrolments (
     token_hash TEXT PRIMARY KEY, label TEXT NOT NULL, created_at TEXT NOT NULL,
     expires_at TEXT NOT NULL, used_at TEXT, kiosk_id TEXT);
+CREATE TABLE IF NOT EXISTS heartbeat_minutes (
+    kiosk_id TEXT NOT NULL, minute INTEGER NOT NULL, PRIMARY KEY (kiosk_id, minute));
 CREATE TABLE IF NOT EXISTS pin_misses (at REAL NOT NULL, kiosk_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS pin_misses_at ON pin_misses (at);
 """
@@ -56,6 +59,7 @@ ADDED_REQUEST_COLUMNS = (
     ("identity_verified", "INTEGER NOT NULL DEFAULT 1"),  # 0: sent offline, without a session
     ("kiosk_reference", "TEXT"),
     ("submitted_at", "TEXT"),  # when the citizen confirmed at the kiosk, for offline requests
+    ("printed_at", "TEXT"),  # when the kiosk reported the letter printed (collected)
 )
 
 # Columns of kiosks added with enrolment; its `token` column holds a token's digest.
@@ -521,8 +525,9 @@ class Store:
         """ready -> collected; nothing happens in any other state."""
         with self._db() as db:
             db.execute(
-                "UPDATE requests SET status = 'collected', updated_at = ? WHERE id = ? AND status = 'ready'",
-                (now().isoformat(), request_id),
+                "UPDATE requests SET status = 'collected', updated_at = ?, printed_at = ?"
+                " WHERE id = ? AND status = 'ready'",
+                (now().isoformat(), now().isoformat(), request_id),
             )
 
     def next_letter_number(self, year: int) -> int:
@@ -575,11 +580,52 @@ class Store:
         return [(r[0], r[1] or r[0], r[2] is not None, r[3], r[4]) for r in rows]
 
     def add_heartbeat(self, kiosk_id: str, body: str) -> None:
+        """The latest heartbeat, and the minute it came in (availability is the share of
+        minutes with one: a kiosk sends one a minute)."""
         with self._db() as db:
             db.execute(
                 "INSERT OR REPLACE INTO heartbeats VALUES (?, ?, ?)",
                 (kiosk_id, body, now().isoformat()),
             )
+            db.execute(
+                "INSERT OR IGNORE INTO heartbeat_minutes VALUES (?, ?)",
+                (kiosk_id, int(time.time() // 60)),
+            )
+
+    def figures(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Per kiosk, over [start, end): what SNI ISO 37122 evaluations ask of a
+        self-service point (services delivered, how long they took, availability, ratings)."""
+        span = (start.isoformat(), end.isoformat())
+        minutes = (int(start.timestamp() // 60), int(end.timestamp() // 60))
+        with self._db(write=False) as db:
+            kiosks = db.execute("SELECT id, label FROM kiosks ORDER BY id").fetchall()
+            requests = db.execute(
+                "SELECT kiosk_id, status, created_at, signed_at, printed_at, updated_at"
+                " FROM requests WHERE (created_at >= ? AND created_at < ?)"
+                " OR (signed_at >= ? AND signed_at < ?) OR (printed_at >= ? AND printed_at < ?)",
+                span * 3,
+            ).fetchall()
+            beats = dict(
+                db.execute(
+                    "SELECT kiosk_id, COUNT(*) FROM heartbeat_minutes"
+                    " WHERE minute >= ? AND minute < ? GROUP BY kiosk_id",
+                    minutes,
+                ).fetchall()
+            )
+            ratings = db.execute(
+                "SELECT kiosk_id, score FROM ratings WHERE at >= ? AND at < ?", span
+            ).fetchall()
+        rows = []
+        for kiosk in kiosks:
+            mine = [r for r in requests if r["kiosk_id"] == kiosk["id"]]
+            scores = [r["score"] for r in ratings if r["kiosk_id"] == kiosk["id"]]
+            rows.append(
+                _figures_row(kiosk["id"], kiosk["label"] or kiosk["id"], mine, scores, span)
+                | {"heartbeat_minutes": beats.get(kiosk["id"], 0)}
+            )
+        village = _figures_row(None, "Desa", list(requests), [r["score"] for r in ratings], span)
+        rows.append(village | {"heartbeat_minutes": sum(beats.values()), "kiosks": len(kiosks)})
+        return rows
 
 
 _WIB = timezone(timedelta(hours=7), "WIB")  # the villages' clock
@@ -664,3 +710,35 @@ def _request(row: sqlite3.Row) -> RequestRow:
         kiosk_reference=row["kiosk_reference"],
         submitted_at=moment(row["submitted_at"]),
     )
+
+
+def _figures_row(
+    kiosk_id: str | None, label: str, requests: list[Any], scores: list[int], span: tuple[str, str]
+) -> dict[str, Any]:
+    def within(value: str | None) -> bool:
+        return value is not None and span[0] <= value < span[1]
+
+    def hours(rows: list[Any], end: str) -> float | None:
+        taken = sorted(
+            (datetime.fromisoformat(r[end]) - datetime.fromisoformat(r["created_at"]))
+            .total_seconds() / 3600
+            for r in rows
+        )  # fmt: skip
+        return round(statistics.median(taken), 2) if taken else None
+
+    signed = [r for r in requests if within(r["signed_at"])]
+    printed = [r for r in requests if within(r["printed_at"])]
+    return {
+        "kiosk_id": kiosk_id,
+        "label": label,
+        "requests_submitted": sum(within(r["created_at"]) for r in requests),
+        "letters_signed": len(signed),
+        "letters_printed": len(printed),
+        "requests_rejected": sum(
+            r["status"] == "rejected" and within(r["updated_at"]) for r in requests
+        ),
+        "median_hours_to_signature": hours(signed, "signed_at"),
+        "median_hours_to_print": hours(printed, "printed_at"),
+        "ratings": len(scores),
+        "mean_rating": round(sum(scores) / len(scores), 2) if scores else None,
+    }
