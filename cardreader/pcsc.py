@@ -125,6 +125,7 @@ SW_MEANINGS = {
 }
 
 PCSCD_DOWN = "pcscd not running"
+SCARD_W_SECURITY_VIOLATION = 0x8010006A  # pyscard says "Access denied."
 ESTABLISH_RETRY_S = 0.3  # before believing an odd refusal of a new context
 
 
@@ -182,11 +183,14 @@ class ContextLost(Exception):
         self.problem, self.cause = problem, cause
 
 
-def _service_lost(scard: Any, hresult: int) -> ContextLost:
-    message = scard.SCardGetErrorMessage(hresult)
-    if _is_service_gone(_code(hresult)):
+def _service_lost(scard: Any, hresult: int, *, established: bool = True) -> ContextLost:
+    """What a failed call says. On a context pcscd already gave us, "access denied" is a
+    pcscd on its way out (a refusal by policy comes when the context is asked for), so
+    it is said as pcscd gone, like the other ways a dying pcscd answers."""
+    message, code = scard.SCardGetErrorMessage(hresult), _code(hresult)
+    if _is_service_gone(code) or (established and code == SCARD_W_SECURITY_VIOLATION):
         return ContextLost(PCSCD_DOWN, message)
-    return ContextLost(f"PC/SC error: {message}", f"0x{_code(hresult):08X}")
+    return ContextLost(f"PC/SC error: {message}", f"0x{code:08X}")
 
 
 class ReaderLost(Exception):
@@ -397,7 +401,7 @@ class Watcher(threading.Thread):
                 raise ContextLost("stopping")  # _lose_context lets it go
             hresult, context = self.scard.SCardEstablishContext(self.scard.SCARD_SCOPE_USER)
         if _code(hresult) != SCARD_S_SUCCESS:
-            raise _service_lost(self.scard, hresult)
+            raise _service_lost(self.scard, hresult, established=False)
         self._context = context
         self._established_at = time.monotonic()
         self._pnp_state = 0

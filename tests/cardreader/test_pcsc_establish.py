@@ -8,16 +8,17 @@ from typing import Any
 
 from cardreader.pcsc import PCSCD_DOWN, PcscCardReaderSettings, Watcher, WatchState
 
-SUCCESS, NO_ACCESS, NO_SERVICE = 0, 0x80100027, 0x8010001D
+SUCCESS, NO_ACCESS, NO_SERVICE = 0, 0x8010006A, 0x8010001D  # NO_ACCESS: "Access denied."
 MESSAGES = {NO_ACCESS: "Access denied.", NO_SERVICE: "Service not available."}
 
 
 class StandInScard:
     SCARD_SCOPE_USER = 0
 
-    def __init__(self, *answers: int) -> None:
+    def __init__(self, *answers: int, listing: int = NO_SERVICE) -> None:
         self.answers = list(answers)
         self.asked = 0
+        self.listing = listing  # what listing the readers answers on a context
 
     def SCardEstablishContext(self, scope: int) -> tuple[int, int]:
         self.asked += 1
@@ -25,6 +26,9 @@ class StandInScard:
 
     def SCardGetErrorMessage(self, hresult: int) -> str:
         return MESSAGES[hresult]
+
+    def SCardListReaders(self, context: int, groups: list[str]) -> tuple[int, list[str]]:
+        return self.listing, []
 
     def SCardReleaseContext(self, context: int) -> int:
         return SUCCESS
@@ -63,3 +67,9 @@ def test_pcscd_plainly_gone_is_not_asked_twice():
     scard = StandInScard(NO_SERVICE)
     assert first_problem(scard) == PCSCD_DOWN
     assert scard.asked == 1
+
+
+def test_access_denied_on_a_context_pcscd_gave_is_pcscd_going_away():
+    """The context came, then the first call on it was refused: pcscd is dying."""
+    scard = StandInScard(SUCCESS, listing=NO_ACCESS)
+    assert first_problem(scard) == PCSCD_DOWN
