@@ -14,6 +14,7 @@ import base64
 import contextlib
 import csv
 import hashlib
+import hmac
 import html
 import io
 import json
@@ -30,7 +31,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -144,6 +145,16 @@ class Api:
         route("POST", r"/admin/requests/(?P<request_id>[^/]+)/reject", self.admin_reject, "admin")
         route("POST", r"/enrol", self.enrol, "public")
         route("GET", r"/admin/fleet", self.admin_fleet, "admin")
+        route("GET", r"/admin/office", self.office_page, "admin")
+        route(
+            "POST", r"/admin/office/requests/(?P<request_id>[^/]+)/sign", self.office_sign, "admin"
+        )
+        route(
+            "POST",
+            r"/admin/office/requests/(?P<request_id>[^/]+)/reject",
+            self.office_reject,
+            "admin",
+        )
         route("GET", r"/admin/figures", self.admin_figures, "admin")
         route("POST", r"/admin/enrolments", self.admin_create_enrolment, "admin")
         route("POST", r"/admin/kiosks/(?P<kiosk_id>[^/]+)/revoke", self.admin_revoke, "admin")
@@ -468,6 +479,31 @@ class Api:
             raise Reply(409, ErrorCode.INVALID_STATE, str(exc), str(exc)) from None
         return json_answer(self.office.answer(row))
 
+    # --- the village operator's page (a browser: forms, HTTP Basic) ----------------------
+
+    def office_page(self, rq: Request) -> Answer:
+        rows = sorted(self.store.requests(), key=lambda r: r.created_at, reverse=True)[:200]
+        page = office_page(rows, self.store.signature_jobs(), self.office.village.name, rq.query)
+        return Answer(200, page.encode(), content_type="text/html; charset=utf-8")
+
+    def office_sign(self, rq: Request, request_id: str) -> Answer:
+        """Queued for the signing worker: the page comes back at once."""
+        office_form(rq)
+        row = self._row(request_id)
+        self.store.queue_signature(row.id)
+        log.info("signature of %s queued by the back office", row.tracking_code)
+        return back_to_office(f"ditandatangani: {row.tracking_code}")
+
+    def office_reject(self, rq: Request, request_id: str) -> Answer:
+        reason = office_form(rq).get("reason", "").strip()
+        if not 1 <= len(reason) <= 500:
+            return back_to_office("alasan penolakan wajib diisi (paling banyak 500 karakter)")
+        try:
+            row = self.office.reject(self._row(request_id).id, reason)
+        except OfficeError as exc:
+            return back_to_office(str(exc))
+        return back_to_office(f"ditolak: {row.tracking_code}")
+
     # --- the district's fleet ----------------------------------------------------------------
 
     def admin_fleet(self, rq: Request) -> Answer:
@@ -630,6 +666,94 @@ def figures_csv(figures: Figures) -> str:
             + ["" if values[f] is None else values[f] for f in fields]
         )
     return out.getvalue()
+
+
+# A field every back-office form carries: a page of another site cannot read it, so it
+# cannot make the operator's browser sign or reject (the browser would send the Basic login).
+FORM_GUARD = hmac.new(demo_data.ADMIN_TOKEN.encode(), b"back-office form", "sha256").hexdigest()
+OFFICE_PAGE = API_PREFIX + "/admin/office"
+STATUS_WORDS = {
+    "under_review": "diperiksa",
+    "awaiting_signature": "menunggu tanda tangan",
+    "ready": "siap dicetak",
+    "collected": "sudah dicetak",
+    "rejected": "ditolak",
+    "cancelled": "dibatalkan",
+    "incomplete": "belum lengkap",
+}
+
+
+def office_form(rq: Request) -> dict[str, str]:
+    """A form the page sent (urlencoded), refused without the page's guard field."""
+    fields = {k: v[-1] for k, v in parse_qs(rq.body.decode("utf-8", "replace")).items()}
+    if not secrets.compare_digest(fields.get("guard", ""), FORM_GUARD):
+        raise Reply(
+            403,
+            ErrorCode.FORBIDDEN,
+            "Formulir tidak berasal dari halaman kantor desa.",
+            "The form did not come from the back-office page.",
+        )
+    return fields
+
+
+def back_to_office(said: str) -> Answer:
+    """303: the browser shows the page again (a reload does not send the form twice)."""
+    return Answer(303, headers={"Location": f"{OFFICE_PAGE}?{urlencode({'said': said})}"})
+
+
+def office_page(
+    rows: list[RequestRow], jobs: dict[str, str | None], village: str, query: dict[str, str]
+) -> str:
+    """Incoming requests, newest first, NIK masked; sign or reject those waiting."""
+    e = html.escape
+    lines = []
+    for r in rows:
+        state = STATUS_WORDS.get(r.status, r.status)
+        if r.id in jobs:
+            state = f"gagal ditandatangani: {jobs[r.id]}" if jobs[r.id] else "sedang ditandatangani"
+        actions = ""
+        if r.status in ("under_review", "awaiting_signature") and jobs.get(r.id, "") is not None:
+            target = f"{OFFICE_PAGE}/requests/{quote(r.id, safe='')}"
+            guard = f"<input type='hidden' name='guard' value='{FORM_GUARD}'>"
+            actions = (
+                f"<form method='post' action='{target}/sign'>{guard}"
+                "<button>Tandatangani</button></form>"
+                f"<form method='post' action='{target}/reject'>{guard}"
+                "<input name='reason' placeholder='alasan penolakan' required maxlength='500'>"
+                "<button>Tolak</button></form>"
+            )
+        fields = "<br>".join(f"{e(k)}: {e(v)}" for k, v in r.fields.items())
+        lines.append(
+            "<tr>"
+            + "".join(
+                f"<td>{c}</td>"
+                for c in (
+                    e(r.tracking_code),
+                    e(wib(r.created_at).strftime("%d-%m-%Y %H.%M")),
+                    e(r.service_code),
+                    e(mask_nik(r.nik)),
+                    fields,
+                    e(state) + (f"<br>{e(r.reject_reason)}" if r.reject_reason else ""),
+                    actions,
+                )
+            )
+            + "</tr>"
+        )
+    said = f"<p class='said'>{e(query['said'])}</p>" if query.get("said") else ""
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("Nomor", "Masuk (WIB)", "Layanan", "NIK", "Isian", "Keadaan", "Tindakan")
+    )
+    return (
+        "<!doctype html><html lang='id'><head><meta charset='utf-8'>"
+        f"<title>Kantor Desa {e(village)}: permohonan</title><style>"
+        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #999;padding:.3em .6em;vertical-align:top}"
+        "form{display:inline-block;margin:.2em}.said{background:#e6f4ea;padding:.5em}"
+        "</style></head><body>"
+        f"<h1>Permohonan surat, Desa {e(village)}</h1>{said}"
+        f"<table><tr>{head}</tr>{''.join(lines)}</table></body></html>"
+    )
 
 
 def _stored_heartbeat(body: str | None) -> Heartbeat | None:
@@ -1128,6 +1252,7 @@ def start_server(
         target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="apm-server", daemon=True
     )
     serve.start()
+    office.start_signing()
     if signer is not None:
         signer.start()
 
@@ -1135,6 +1260,7 @@ def start_server(
         if signer is not None:
             signer.stopping.set()
             signer.join(timeout=10)  # let a signature in progress finish writing
+        office.stop_signing()
         httpd.shutdown()
         httpd.server_close()
         httpd.close_connections()

@@ -83,9 +83,11 @@ def _serve(args: argparse.Namespace) -> int:
         f"(state in {args.state_dir}, demo CA {office.ca.ca_cert})",
         flush=True,
     )
+    office.start_signing()  # the back-office page's signatures
     try:
         httpd.serve_forever()
     finally:
+        office.stop_signing()
         httpd.server_close()
         office.store.close()
     return 0

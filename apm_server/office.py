@@ -6,6 +6,7 @@ Used by the HTTP server, its auto-signer and the `apm-server sign/reject` comman
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -41,6 +42,7 @@ class Office:
         self.village = demo_data.VILLAGE
         self.services = {s.code: s for s in demo_data.SERVICES}
         self._ca: DemoCA | None = None
+        self._signer: SigningWorker | None = None
         # Set by the office (PUT /admin/out-of-service): the kiosks show it and take nobody.
         # Kept in memory: a restarted server opens its kiosks again.
         self.out_of_service: Text | None = None
@@ -115,6 +117,20 @@ class Office:
         log.info("signed %s as %s", row.tracking_code, number)
         return self.require(request_id)
 
+    def start_signing(self, poll_s: float = 0.2) -> None:
+        """The back office's signatures are made here, on a worker thread, from the queue in
+        the database: the operator's page returns at once and a slow signer (a PDF, a
+        signature, a hardware token one day) never holds up a request thread."""
+        if self._signer is None:
+            self._signer = SigningWorker(self, poll_s)
+            self._signer.start()
+
+    def stop_signing(self) -> None:
+        signer, self._signer = self._signer, None
+        if signer is not None:
+            signer.stopping.set()
+            signer.join(timeout=10)  # a signature in progress finishes writing
+
     def reject(self, request_id: str, reason: str) -> RequestRow:
         row = self.require(request_id)
         if row.status not in ("under_review", "awaiting_signature", "incomplete"):
@@ -166,3 +182,28 @@ def describe(row: RequestRow) -> str:
             line += f", confirmed {wib(row.submitted_at):%Y-%m-%d %H:%M} WIB"
         line += ")"
     return line
+
+
+class SigningWorker(threading.Thread):
+    """Signs what the back office queued, oldest first; a failure is kept with its reason
+    for the page, and the job waits until the operator asks again."""
+
+    def __init__(self, office: Office, poll_s: float) -> None:
+        super().__init__(name="back-office-signer", daemon=True)
+        self.office, self.poll_s = office, poll_s
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        store = self.office.store
+        while not self.stopping.wait(self.poll_s):
+            while (request_id := store.next_signature()) is not None:
+                try:
+                    self.office.sign(request_id)
+                    store.finish_signature(request_id, None)
+                except OfficeError as exc:
+                    store.finish_signature(request_id, str(exc))
+                except Exception as exc:
+                    log.exception("signing %s failed", request_id)
+                    store.finish_signature(request_id, f"{type(exc).__name__}: {exc}")
+                if self.stopping.is_set():
+                    return

@@ -50,6 +50,8 @@ CREATE TABLE IF NOT EXISTS enrolments (
     expires_at TEXT NOT NULL, used_at TEXT, kiosk_id TEXT);
 CREATE TABLE IF NOT EXISTS heartbeat_minutes (
     kiosk_id TEXT NOT NULL, minute INTEGER NOT NULL, PRIMARY KEY (kiosk_id, minute));
+CREATE TABLE IF NOT EXISTS sign_jobs (
+    request_id TEXT PRIMARY KEY, queued_at TEXT NOT NULL, error TEXT);
 CREATE TABLE IF NOT EXISTS pin_misses (at REAL NOT NULL, kiosk_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS pin_misses_at ON pin_misses (at);
 """
@@ -505,6 +507,39 @@ class Store:
                 f"SELECT {_ROW_COLUMNS} FROM requests ORDER BY created_at, rowid"
             ).fetchall()
         return [_request(r) for r in rows]
+
+    # --- the back office's signing queue (a worker signs; the page never waits) ------------
+
+    def queue_signature(self, request_id: str) -> None:
+        """Ask for a signature; asking again clears a failure, so the job is tried anew."""
+        with self._db() as db:
+            db.execute(
+                "INSERT INTO sign_jobs VALUES (?, ?, NULL)"
+                " ON CONFLICT (request_id) DO UPDATE SET error = NULL",
+                (request_id, now().isoformat()),
+            )
+
+    def next_signature(self) -> str | None:
+        """The oldest job that has not failed."""
+        with self._db(write=False) as db:
+            row = db.execute(
+                "SELECT request_id FROM sign_jobs WHERE error IS NULL ORDER BY queued_at LIMIT 1"
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    def finish_signature(self, request_id: str, error: str | None) -> None:
+        with self._db() as db:
+            if error is None:
+                db.execute("DELETE FROM sign_jobs WHERE request_id = ?", (request_id,))
+            else:
+                db.execute(
+                    "UPDATE sign_jobs SET error = ? WHERE request_id = ?", (error, request_id)
+                )
+
+    def signature_jobs(self) -> dict[str, str | None]:
+        """request id -> None (waiting) or why it failed."""
+        with self._db(write=False) as db:
+            return dict(db.execute("SELECT request_id, error FROM sign_jobs").fetchall())
 
     def awaiting_signature(self) -> list[RequestRow]:
         with self._db(write=False) as db:
