@@ -115,12 +115,60 @@ class TextProblemKind(StrEnum):
 
 @dataclass(frozen=True)
 class TextProblem:
-    """What is wrong with a form value: `id` in Bahasa Indonesia, `en` in English."""
+    """What is wrong with a form value: `id` in Bahasa Indonesia, `en` in English, made
+    from `template` and `values` (apm_api.models.FormField.problem makes it a phrase
+    that says it in any language)."""
 
     kind: TextProblemKind
     id: str
     en: str
     characters: tuple[str, ...]  # the offending characters, in order, each once
+    template: tuple[str, str] = ("", "")
+    values: tuple[tuple[str, str], ...] = ()
+
+
+def t(id_text: str, en_text: str) -> tuple[str, str]:
+    """A message template (kiosk.flow.catalogue gathers every t(...) for translators)."""
+    return id_text, en_text
+
+
+CONTROL_ONE = t(
+    "Isian berisi karakter kontrol yang tidak terlihat ({names}). Hapus isian ini lalu ketik "
+    "ulang.",
+    "The text contains an invisible control character ({names}). Clear this field and type "
+    "it again.",
+)
+CONTROL_MANY = t(
+    "Isian berisi karakter kontrol yang tidak terlihat ({names}). Hapus isian ini lalu ketik "
+    "ulang.",
+    "The text contains invisible control characters ({names}). Clear this field and type it again.",
+)
+UNPRINTABLE_ONE = t(
+    "Karakter {names} tidak dapat dicetak pada surat. Gunakan huruf Latin biasa, angka, dan "
+    "tanda baca umum; hapus emoji dan huruf selain huruf Latin.",
+    "The character {names} cannot be printed on the letter. Use plain Latin letters, digits "
+    "and common punctuation; remove emoji and non-Latin script.",
+)
+UNPRINTABLE_MANY = t(
+    "Karakter {names} tidak dapat dicetak pada surat. Gunakan huruf Latin biasa, angka, dan "
+    "tanda baca umum; hapus emoji dan huruf selain huruf Latin.",
+    "The characters {names} cannot be printed on the letter. Use plain Latin letters, digits "
+    "and common punctuation; remove emoji and non-Latin script.",
+)
+
+
+def _problem(
+    kind: TextProblemKind, template: tuple[str, str], characters: tuple[str, ...]
+) -> TextProblem:
+    names = _names(characters)
+    return TextProblem(
+        kind,
+        template[0].format(names=names),
+        template[1].format(names=names),
+        characters,
+        template,
+        (("names", names),),
+    )
 
 
 def text_problem(value: str) -> TextProblem | None:
@@ -132,25 +180,12 @@ def text_problem(value: str) -> TextProblem | None:
     controls = _distinct(char for char in value if _is_control(char))
     if controls:
         one = len(controls) == 1
-        what = "an invisible control character" if one else "invisible control characters"
-        return TextProblem(
-            TextProblemKind.CONTROL,
-            f"Isian berisi karakter kontrol yang tidak terlihat ({_names(controls)}). "
-            "Hapus isian ini lalu ketik ulang.",
-            f"The text contains {what} ({_names(controls)}). Clear this field and type it again.",
-            controls,
-        )
+        return _problem(TextProblemKind.CONTROL, CONTROL_ONE if one else CONTROL_MANY, controls)
     unprintable = _distinct(char for char in value if char not in LETTER_CHARSET)
     if unprintable:
-        what = "The character" if len(unprintable) == 1 else "The characters"
-        return TextProblem(
-            TextProblemKind.NOT_PRINTABLE,
-            f"Karakter {_names(unprintable)} tidak dapat dicetak pada surat. Gunakan huruf "
-            "Latin biasa, angka, dan tanda baca umum; hapus emoji dan huruf selain huruf Latin.",
-            f"{what} {_names(unprintable)} cannot be printed on the letter. Use plain Latin "
-            "letters, digits and common punctuation; remove emoji and non-Latin script.",
-            unprintable,
-        )
+        one = len(unprintable) == 1
+        template = UNPRINTABLE_ONE if one else UNPRINTABLE_MANY
+        return _problem(TextProblemKind.NOT_PRINTABLE, template, unprintable)
     return None
 
 

@@ -16,11 +16,19 @@ Rules that keep the contract robust:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    field_validator,
+)
 
 from apm_api.form_text import normalise_text, text_problem
 
@@ -60,6 +68,70 @@ class Text(Answer):
 
     id: str
     en: str | None = None
+
+
+# --- messages with values, translatable in any language ---------------------------------
+# A message such as "NIK harus 16 angka; Anda mengetik 15." cannot be looked up in a
+# translation file as it is: its number changes. Made with `fill` from a template constant
+# ("NIK harus {need} angka; Anda mengetik {typed}."), it keeps the template and the values,
+# and `said_in` says it in a third language by translating the template and each value on
+# their own (kiosk.flow.catalogue puts every `t(...)` template into the translation files).
+
+# A value put into a template: kept as it is (a number, a code), or a Text said in the
+# reader's language, or several Texts said one after the other with commas.
+Value = str | Text | list[Text]
+# Looks an Indonesian text up in the current translation file; gives it back if absent.
+Translate = Callable[[str], str]
+
+
+def t(id_text: str, en_text: str) -> Text:
+    return Text(id=id_text, en=en_text)
+
+
+class Phrase(Text):
+    """A message made from a template constant and values (`fill`)."""
+
+    _template: Text | None = PrivateAttr(default=None)
+    _values: dict[str, Value] = PrivateAttr(default_factory=dict)
+
+
+def fill(template: Text, **values: Value) -> Phrase:
+    """`template` ("... {left} ...") with each {name} replaced, in both languages."""
+    phrase = Phrase(
+        id=template.id.format(**{k: _said(v, "id") for k, v in values.items()}),
+        en=(template.en or template.id).format(**{k: _said(v, "en") for k, v in values.items()}),
+    )
+    phrase._template = template
+    phrase._values = dict(values)
+    return phrase
+
+
+def _said(value: Value, lang: str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Text):
+        return value.en if lang == "en" and value.en else value.id
+    return ", ".join(_said(v, lang) for v in value)
+
+
+def said_in(text: Text, translate: Translate) -> str:
+    """`text` in a language that has only a translation file: looked up by its Indonesian,
+    a template and its values each on their own; Indonesian where the file lacks it."""
+    if isinstance(text, Phrase) and text._template is not None:
+        values = {k: _said_in(v, translate) for k, v in text._values.items()}
+        try:
+            return (translate(text._template.id) or text._template.id).format(**values)
+        except (KeyError, IndexError, ValueError):  # a translator's slip in a {name}
+            return text.id
+    return translate(text.id) or text.id
+
+
+def _said_in(value: Value, translate: Translate) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Text):
+        return said_in(value, translate)
+    return ", ".join(said_in(v, translate) for v in value)
 
 
 # --- errors --------------------------------------------------------------------------
@@ -149,6 +221,10 @@ class Choice(Answer):
     label: Text
 
 
+TOO_SHORT = t("Minimal {n} karakter.", "At least {n} characters.")
+TOO_LONG = t("Maksimal {n} karakter.", "At most {n} characters.")
+
+
 class FormField(Answer):
     name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
     label: Text
@@ -174,17 +250,11 @@ class FormField(Answer):
             return Text(id="Wajib diisi.", en="Required.") if self.required else None
         unprintable = text_problem(value)
         if unprintable is not None:
-            return Text(id=unprintable.id, en=unprintable.en)
+            return fill(t(*unprintable.template), **dict(unprintable.values))
         if len(value) < self.min_length:
-            return Text(
-                id=f"Minimal {self.min_length} karakter.",
-                en=f"At least {self.min_length} characters.",
-            )
+            return fill(TOO_SHORT, n=str(self.min_length))
         if len(value) > self.max_length:
-            return Text(
-                id=f"Maksimal {self.max_length} karakter.",
-                en=f"At most {self.max_length} characters.",
-            )
+            return fill(TOO_LONG, n=str(self.max_length))
         return self._kind_problem(value)
 
     def _kind_problem(self, value: str) -> Text | None:

@@ -19,6 +19,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from apm_api.models import Text
 
 NIK_LENGTH = 16
 WOMEN_DAY_OFFSET = 40
@@ -89,11 +93,77 @@ class NikProblemKind(StrEnum):
 
 @dataclass(frozen=True)
 class NikProblem:
-    """What is wrong with a typed NIK: `id` in Bahasa Indonesia, `en` in English."""
+    """What is wrong with a typed NIK: `id` in Bahasa Indonesia, `en` in English, made
+    from `template` and `values` (so that `text` says it in any language)."""
 
     kind: NikProblemKind
     id: str
     en: str
+    template: tuple[str, str] = ("", "")
+    values: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def text(self) -> Text:
+        """The message as a translatable phrase (apm_api.models.fill)."""
+        from apm_api.models import fill, t  # models imports what imports this module
+
+        return fill(t(*self.template), **dict(self.values))
+
+
+def t(id_text: str, en_text: str) -> tuple[str, str]:
+    """A message template (kiosk.flow.catalogue gathers every t(...) for translators)."""
+    return id_text, en_text
+
+
+def _problem(kind: NikProblemKind, template: tuple[str, str], **values: str) -> NikProblem:
+    return NikProblem(
+        kind,
+        template[0].format(**values),
+        template[1].format(**values),
+        template,
+        tuple(values.items()),
+    )
+
+
+NIK_EMPTY = t(
+    "Ketik NIK Anda: 16 angka yang tertera di e-KTP.",
+    "Type your NIK: the 16 digits printed on your e-KTP.",
+)
+NOT_A_DIGIT = t(
+    'NIK hanya berisi angka 0-9; "{char}" bukan angka.',
+    'A NIK has only the digits 0-9; "{char}" is not a digit.',
+)
+NOT_DIGITS = t("NIK hanya berisi angka 0-9.", "A NIK has only the digits 0-9.")
+WRONG_LENGTH = t(
+    "NIK harus {need} angka; Anda mengetik {typed}.", "A NIK has {need} digits; you typed {typed}."
+)
+UNKNOWN_PROVINCE = t(
+    "Kode provinsi {province} (2 angka pertama NIK) tidak dikenal. Periksa NIK di e-KTP Anda.",
+    "Province code {province} (the first 2 digits of the NIK) does not exist. "
+    "Check the NIK on your e-KTP.",
+)
+REGENCY_ZERO = t(
+    "Kode kabupaten/kota di NIK (angka ke-3 dan ke-4) tidak boleh 00. Periksa NIK di e-KTP Anda.",
+    "The regency/city code in the NIK (digits 3 and 4) cannot be 00. Check the NIK on your e-KTP.",
+)
+DISTRICT_ZERO = t(
+    "Kode kecamatan di NIK (angka ke-5 dan ke-6) tidak boleh 00. Periksa NIK di e-KTP Anda.",
+    "The district code in the NIK (digits 5 and 6) cannot be 00. Check the NIK on your e-KTP.",
+)
+NO_SUCH_BIRTH_DATE = t(
+    "Tanggal lahir di NIK ({typed}) tidak ada. Periksa angka ke-7 sampai ke-12 NIK Anda.",
+    "The date of birth in the NIK ({typed}) does not exist. Check digits 7 to 12 of your NIK.",
+)
+NO_SUCH_BIRTH_DATE_WOMAN = t(
+    "Tanggal lahir di NIK ({typed}, yaitu {as_woman} bagi perempuan) tidak ada. Periksa angka "
+    "ke-7 sampai ke-12 NIK Anda.",
+    "The date of birth in the NIK ({typed}, that is {as_woman} for a woman) does not exist. "
+    "Check digits 7 to 12 of your NIK.",
+)
+SERIAL_ZERO = t(
+    "Nomor urut di NIK (4 angka terakhir) tidak boleh 0000. Periksa NIK di e-KTP Anda.",
+    "The serial number in the NIK (the last 4 digits) cannot be 0000. Check the NIK on your e-KTP.",
+)
 
 
 class Sex(StrEnum):
@@ -143,29 +213,15 @@ def nik_sex(text: str, *, today: date | None = None) -> Sex | None:
 
 def _shape_problem(nik: str) -> NikProblem | None:
     if not nik:
-        return NikProblem(
-            NikProblemKind.EMPTY,
-            "Ketik NIK Anda: 16 angka yang tertera di e-KTP.",
-            "Type your NIK: the 16 digits printed on your e-KTP.",
-        )
+        return _problem(NikProblemKind.EMPTY, NIK_EMPTY)
     wrong = next((c for c in nik if c not in _ASCII_DIGITS), None)
     if wrong is not None:
         if wrong.isprintable():
-            return NikProblem(
-                NikProblemKind.NOT_DIGITS,
-                f'NIK hanya berisi angka 0-9; "{wrong}" bukan angka.',
-                f'A NIK has only the digits 0-9; "{wrong}" is not a digit.',
-            )
-        return NikProblem(
-            NikProblemKind.NOT_DIGITS,
-            "NIK hanya berisi angka 0-9.",
-            "A NIK has only the digits 0-9.",
-        )
+            return _problem(NikProblemKind.NOT_DIGITS, NOT_A_DIGIT, char=wrong)
+        return _problem(NikProblemKind.NOT_DIGITS, NOT_DIGITS)
     if len(nik) != NIK_LENGTH:
-        return NikProblem(
-            NikProblemKind.LENGTH,
-            f"NIK harus {NIK_LENGTH} angka; Anda mengetik {len(nik)}.",
-            f"A NIK has {NIK_LENGTH} digits; you typed {len(nik)}.",
+        return _problem(
+            NikProblemKind.LENGTH, WRONG_LENGTH, need=str(NIK_LENGTH), typed=str(len(nik))
         )
     return None
 
@@ -173,29 +229,11 @@ def _shape_problem(nik: str) -> NikProblem | None:
 def _region_problem(nik: str) -> NikProblem | None:
     province, regency, district = nik[0:2], nik[2:4], nik[4:6]
     if province not in PROVINCES:
-        return NikProblem(
-            NikProblemKind.PROVINCE,
-            f"Kode provinsi {province} (2 angka pertama NIK) tidak dikenal. "
-            "Periksa NIK di e-KTP Anda.",
-            f"Province code {province} (the first 2 digits of the NIK) does not exist. "
-            "Check the NIK on your e-KTP.",
-        )
+        return _problem(NikProblemKind.PROVINCE, UNKNOWN_PROVINCE, province=province)
     if regency == "00":
-        return NikProblem(
-            NikProblemKind.REGENCY,
-            "Kode kabupaten/kota di NIK (angka ke-3 dan ke-4) tidak boleh 00. "
-            "Periksa NIK di e-KTP Anda.",
-            "The regency/city code in the NIK (digits 3 and 4) cannot be 00. "
-            "Check the NIK on your e-KTP.",
-        )
+        return _problem(NikProblemKind.REGENCY, REGENCY_ZERO)
     if district == "00":
-        return NikProblem(
-            NikProblemKind.DISTRICT,
-            "Kode kecamatan di NIK (angka ke-5 dan ke-6) tidak boleh 00. "
-            "Periksa NIK di e-KTP Anda.",
-            "The district code in the NIK (digits 5 and 6) cannot be 00. "
-            "Check the NIK on your e-KTP.",
-        )
+        return _problem(NikProblemKind.DISTRICT, DISTRICT_ZERO)
     return None
 
 
@@ -206,26 +244,15 @@ def _birth_date_problem(nik: str, today: date) -> NikProblem | None:
     typed = f"{dd}-{mm}-{yy}"
     if int(dd) > WOMEN_DAY_OFFSET:
         as_woman = f"{int(dd) - WOMEN_DAY_OFFSET:02d}-{mm}-{yy}"
-        said_id = f"{typed}, yaitu {as_woman} bagi perempuan"
-        said_en = f"{typed}, that is {as_woman} for a woman"
-    else:
-        said_id = said_en = typed
-    return NikProblem(
-        NikProblemKind.BIRTH_DATE,
-        f"Tanggal lahir di NIK ({said_id}) tidak ada. Periksa angka ke-7 sampai ke-12 NIK Anda.",
-        f"The date of birth in the NIK ({said_en}) does not exist. "
-        "Check digits 7 to 12 of your NIK.",
-    )
+        return _problem(
+            NikProblemKind.BIRTH_DATE, NO_SUCH_BIRTH_DATE_WOMAN, typed=typed, as_woman=as_woman
+        )
+    return _problem(NikProblemKind.BIRTH_DATE, NO_SUCH_BIRTH_DATE, typed=typed)
 
 
 def _serial_problem(nik: str) -> NikProblem | None:
     if nik[12:16] == "0000":
-        return NikProblem(
-            NikProblemKind.SERIAL,
-            "Nomor urut di NIK (4 angka terakhir) tidak boleh 0000. Periksa NIK di e-KTP Anda.",
-            "The serial number in the NIK (the last 4 digits) cannot be 0000. "
-            "Check the NIK on your e-KTP.",
-        )
+        return _problem(NikProblemKind.SERIAL, SERIAL_ZERO)
     return None
 
 

@@ -1,7 +1,8 @@
 """The flow's messages, gathered for the Qt translation files.
 
-Every `t("Indonesian", "English")` in the flow's text modules, and every fixed
-`Text(id=..., en=...)` of the shared form rules, is a message the citizen may read.
+Every `t("Indonesian", "English")` in the flow's text modules and in the shared rules
+(NIK, form text, form fields), and every fixed `Text(id=..., en=...)`, is a message the
+citizen may read.
 `scripts/translations` writes them as a source that `pyside6-lupdate` reads, so each
 `.ts` file gets them in the context "flow" beside the QML's own words; the English file
 is filled from the English texts, so a translator starting a new language from it sees
@@ -25,6 +26,8 @@ SOURCES = (
     ROOT / "kiosk" / "flow" / "texts.py",
     ROOT / "kiosk" / "flow" / "view.py",
     ROOT / "apm_api" / "models.py",
+    ROOT / "apm_api" / "nik.py",
+    ROOT / "apm_api" / "form_text.py",
 )
 CONTEXT = "flow"  # kiosk.ui.bridge.FLOW_CONTEXT
 

@@ -12,73 +12,15 @@ the values apart.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from pydantic import PrivateAttr
-
-from apm_api.models import Text
+from apm_api.models import Phrase, Text, Translate, Value, fill, said_in, t
 from apm_api.nik import NikProblem
 
-# A value put into a template: kept as it is (a number, a code), or a Text said in the
-# citizen's language, or several Texts said one after the other with commas.
-Value = str | Text | list[Text]
-# Looks an Indonesian text up in the current translation file; gives it back if absent.
-Translate = Callable[[str], str]
-
-
-def t(id_text: str, en_text: str) -> Text:
-    return Text(id=id_text, en=en_text)
-
-
-class Phrase(Text):
-    """A message made from a template constant and values (`fill`)."""
-
-    _template: Text | None = PrivateAttr(default=None)
-    _values: dict[str, Value] = PrivateAttr(default_factory=dict)
-
-
-def fill(template: Text, **values: Value) -> Phrase:
-    """`template` ("... {left} ...") with each {name} replaced, in both languages."""
-    phrase = Phrase(
-        id=template.id.format(**{k: _said(v, "id") for k, v in values.items()}),
-        en=(template.en or template.id).format(**{k: _said(v, "en") for k, v in values.items()}),
-    )
-    phrase._template = template
-    phrase._values = dict(values)
-    return phrase
-
-
-def _said(value: Value, lang: str) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Text):
-        return value.en if lang == "en" and value.en else value.id
-    return ", ".join(_said(v, lang) for v in value)
-
-
-def said_in(text: Text, translate: Translate) -> str:
-    """`text` in a language that has only a translation file: looked up by its Indonesian,
-    a template and its values each on their own; Indonesian where the file lacks it."""
-    if isinstance(text, Phrase) and text._template is not None:
-        values = {k: _said_in(v, translate) for k, v in text._values.items()}
-        try:
-            return (translate(text._template.id) or text._template.id).format(**values)
-        except (KeyError, IndexError, ValueError):  # a translator's slip in a {name}
-            return text.id
-    return translate(text.id) or text.id
-
-
-def _said_in(value: Value, translate: Translate) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Text):
-        return said_in(value, translate)
-    return ", ".join(said_in(v, translate) for v in value)
+__all__ = ["Phrase", "Translate", "Value", "fill", "said_in", "t"]
 
 
 def nik_problem(problem: NikProblem) -> Text:
     """What is wrong with the NIK the citizen typed (16 digits, province, date of birth)."""
-    return t(problem.id, problem.en)
+    return problem.text
 
 
 PIN_INVALID = t("PIN harus 6 angka.", "The PIN must be 6 digits.")

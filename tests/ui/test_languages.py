@@ -126,6 +126,8 @@ JAVANESE = {
     "Gangguan pada {names}. Hubungi petugas.": "{names} lagi rusak. Takon petugas.",
     "printer struk": "printer struk",
     "printer surat": "printer layang",
+    "NIK harus {need} angka; Anda mengetik {typed}.": "NIK kudu {need} angka; sampeyan ngetik {typed}.",
+    "Maksimal {n} karakter.": "Paling akeh {n} aksara.",
 }
 
 
@@ -187,6 +189,17 @@ def test_the_flow_messages_speak_a_third_language_from_its_file_alone(tmp_path):
     assert say(flow_texts.locked(105), Language("en")) == (
         "Too many wrong PINs. This NIK is locked for now; try again in 1 minute 45 seconds."
     )
+    # The shared rules' messages too: the NIK check, a form field's limit.
+    from apm_api.models import FieldKind, FormField, Text
+    from apm_api.nik import check_nik
+
+    problem = check_nik("352301470890")
+    assert problem is not None
+    assert say(flow_texts.nik_problem(problem), jv) == "NIK kudu 16 angka; sampeyan ngetik 12."
+    field = FormField(
+        name="keperluan", label=Text(id="Keperluan"), kind=FieldKind.TEXT, max_length=5
+    )
+    assert say(field.problem("terlalu panjang"), jv) == "Paling akeh 5 aksara."
     # Untranslated messages stay in Indonesian, never empty.
     assert say(flow_texts.CARD_UNREADABLE, jv) == flow_texts.CARD_UNREADABLE.id
 

@@ -743,6 +743,14 @@
         <translation>QR scanner</translation>
     </message>
     <message>
+        <source>Minimal {n} karakter.</source>
+        <translation>At least {n} characters.</translation>
+    </message>
+    <message>
+        <source>Maksimal {n} karakter.</source>
+        <translation>At most {n} characters.</translation>
+    </message>
+    <message>
         <source>Hanya angka.</source>
         <translation>Digits only.</translation>
     </message>
@@ -761,6 +769,54 @@
     <message>
         <source>Wajib diisi.</source>
         <translation>Required.</translation>
+    </message>
+    <message>
+        <source>Ketik NIK Anda: 16 angka yang tertera di e-KTP.</source>
+        <translation>Type your NIK: the 16 digits printed on your e-KTP.</translation>
+    </message>
+    <message>
+        <source>NIK hanya berisi angka 0-9; &quot;{char}&quot; bukan angka.</source>
+        <translation>A NIK has only the digits 0-9; &quot;{char}&quot; is not a digit.</translation>
+    </message>
+    <message>
+        <source>NIK hanya berisi angka 0-9.</source>
+        <translation>A NIK has only the digits 0-9.</translation>
+    </message>
+    <message>
+        <source>NIK harus {need} angka; Anda mengetik {typed}.</source>
+        <translation>A NIK has {need} digits; you typed {typed}.</translation>
+    </message>
+    <message>
+        <source>Kode provinsi {province} (2 angka pertama NIK) tidak dikenal. Periksa NIK di e-KTP Anda.</source>
+        <translation>Province code {province} (the first 2 digits of the NIK) does not exist. Check the NIK on your e-KTP.</translation>
+    </message>
+    <message>
+        <source>Kode kabupaten/kota di NIK (angka ke-3 dan ke-4) tidak boleh 00. Periksa NIK di e-KTP Anda.</source>
+        <translation>The regency/city code in the NIK (digits 3 and 4) cannot be 00. Check the NIK on your e-KTP.</translation>
+    </message>
+    <message>
+        <source>Kode kecamatan di NIK (angka ke-5 dan ke-6) tidak boleh 00. Periksa NIK di e-KTP Anda.</source>
+        <translation>The district code in the NIK (digits 5 and 6) cannot be 00. Check the NIK on your e-KTP.</translation>
+    </message>
+    <message>
+        <source>Tanggal lahir di NIK ({typed}) tidak ada. Periksa angka ke-7 sampai ke-12 NIK Anda.</source>
+        <translation>The date of birth in the NIK ({typed}) does not exist. Check digits 7 to 12 of your NIK.</translation>
+    </message>
+    <message>
+        <source>Tanggal lahir di NIK ({typed}, yaitu {as_woman} bagi perempuan) tidak ada. Periksa angka ke-7 sampai ke-12 NIK Anda.</source>
+        <translation>The date of birth in the NIK ({typed}, that is {as_woman} for a woman) does not exist. Check digits 7 to 12 of your NIK.</translation>
+    </message>
+    <message>
+        <source>Nomor urut di NIK (4 angka terakhir) tidak boleh 0000. Periksa NIK di e-KTP Anda.</source>
+        <translation>The serial number in the NIK (the last 4 digits) cannot be 0000. Check the NIK on your e-KTP.</translation>
+    </message>
+    <message>
+        <source>Isian berisi karakter kontrol yang tidak terlihat ({names}). Hapus isian ini lalu ketik ulang.</source>
+        <translation>The text contains an invisible control character ({names}). Clear this field and type it again.</translation>
+    </message>
+    <message>
+        <source>Karakter {names} tidak dapat dicetak pada surat. Gunakan huruf Latin biasa, angka, dan tanda baca umum; hapus emoji dan huruf selain huruf Latin.</source>
+        <translation>The character {names} cannot be printed on the letter. Use plain Latin letters, digits and common punctuation; remove emoji and non-Latin script.</translation>
     </message>
 </context>
 </TS>
