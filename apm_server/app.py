@@ -483,7 +483,10 @@ class Api:
 
     def office_page(self, rq: Request) -> Answer:
         rows = sorted(self.store.requests(), key=lambda r: r.created_at, reverse=True)[:200]
-        page = office_page(rows, self.store.signature_jobs(), self.office.village.name, rq.query)
+        names = {code: service.name.id for code, service in self.office.services.items()}
+        page = office_page(
+            rows, self.store.signature_jobs(), self.office.village.name, rq.query, names
+        )
         return Answer(200, page.encode(), content_type="text/html; charset=utf-8")
 
     def office_sign(self, rq: Request, request_id: str) -> Answer:
@@ -702,7 +705,11 @@ def back_to_office(said: str) -> Answer:
 
 
 def office_page(
-    rows: list[RequestRow], jobs: dict[str, str | None], village: str, query: dict[str, str]
+    rows: list[RequestRow],
+    jobs: dict[str, str | None],
+    village: str,
+    query: dict[str, str],
+    service_names: dict[str, str],
 ) -> str:
     """Incoming requests, newest first, NIK masked; sign or reject those waiting."""
     e = html.escape
@@ -730,7 +737,7 @@ def office_page(
                 for c in (
                     e(r.tracking_code),
                     e(wib(r.created_at).strftime("%d-%m-%Y %H.%M")),
-                    e(r.service_code),
+                    e(service_names.get(r.service_code, r.service_code)),
                     e(mask_nik(r.nik)),
                     fields,
                     e(state) + (f"<br>{e(r.reject_reason)}" if r.reject_reason else ""),

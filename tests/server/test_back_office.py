@@ -50,6 +50,7 @@ def test_the_operator_sees_requests_with_the_nik_masked(kiosk: Kiosk):
     request = kiosk.new_request("key-office-01", keperluan="Daftar <sekolah> & kursus")
     text = page(kiosk)
     assert request["tracking_code"] in text and "menunggu tanda tangan" in text
+    assert "Surat Keterangan Domisili" in text
     assert SITI_NIK not in text and "3523" in text  # masked, not gone
     assert "Daftar &lt;sekolah&gt; &amp; kursus" in text  # a citizen's words, escaped
 
