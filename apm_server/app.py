@@ -23,6 +23,7 @@ import re
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -924,13 +925,59 @@ def _bad_body(exc: ValidationError) -> Reply:
     )
 
 
+IDLE_S = 30.0  # a kept-alive connection's wait for its next request
+REQUEST_S = 15.0  # a request, from its first byte to the last of its body
+
+
+class DeadlineSocket(io.RawIOBase):
+    """The connection's bytes with one deadline per request: every receive waits only for
+    the time left, so a client spacing its bytes out is cut off at the deadline however
+    it spaces them. The first receive of a request waits the idle time instead, and
+    starts the request's clock."""
+
+    def __init__(self, connection: socket.socket) -> None:
+        super().__init__()
+        self._connection = connection
+        self._deadline: float | None = None
+
+    def next_request(self) -> None:
+        self._deadline = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._deadline is None:
+            self._connection.settimeout(IDLE_S)
+        else:
+            left = self._deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("request not received in time")
+            self._connection.settimeout(left)
+        received = self._connection.recv_into(buffer)
+        if self._deadline is None:
+            self._deadline = time.monotonic() + REQUEST_S
+        return received
+
+
 def make_handler(api: Api) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = f"apm-server/{__version__}"
-        # A client that stops sending (or idles on a kept-alive connection) frees its
-        # thread after this many seconds.
-        timeout = 60
+        # A kept-alive connection that sends nothing frees its thread after IDLE_S; once a
+        # request begins, all of it (line, headers, body) must arrive within REQUEST_S, so
+        # a client trickling a byte now and then cannot hold a thread for long either.
+        timeout = IDLE_S
+
+        def setup(self) -> None:
+            super().setup()
+            self._incoming = DeadlineSocket(self.connection)
+            self.rfile = io.BufferedReader(self._incoming)
+
+        def handle_one_request(self) -> None:
+            self._incoming.next_request()
+            super().handle_one_request()
+
         # TCP_NODELAY: each answer is one write (see _send), so nothing is gained by
         # letting the kernel hold back a small last segment until the client's ACK.
         disable_nagle_algorithm = True
@@ -973,6 +1020,10 @@ def make_handler(api: Api) -> type[BaseHTTPRequestHandler]:
         def _handle(self, method: str) -> None:
             try:
                 answer = self._dispatch(method)
+            except TimeoutError:  # the body did not come in time: nobody to answer
+                log.info("request from %s timed out", self.address_string())
+                self.close_connection = True
+                return
             except Reply as reply:
                 answer = reply.answer()
             except Exception:
@@ -1065,6 +1116,9 @@ def make_handler(api: Api) -> type[BaseHTTPRequestHandler]:
             Headers and body in separate writes cost ~40 ms per kept-alive request
             (Nagle's algorithm waits for the client's delayed ACK of the first part).
             """
+            # The request's deadline is over: a letter to a kiosk on a slow village link
+            # gets the idle time for each part of the write, not what the request left.
+            self.connection.settimeout(IDLE_S)
             with_body = answer.status not in (204, 304) and self.command != "HEAD"
             self.log_request(answer.status)
             if self.request_version == "HTTP/0.9":  # no status line, no headers: a bare body
@@ -1189,6 +1243,7 @@ class Server(ThreadingHTTPServer):
     """
 
     daemon_threads = True
+    request_queue_size = 512  # listen backlog: 200 kiosks connecting at once are all taken
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]):
         super().__init__(address, handler)

@@ -1,0 +1,86 @@
+"""Many kiosks at once, and clients that trickle: the server takes them all, cuts a slow one
+off at its deadline, and the others are answered meanwhile. Raw sockets on loopback."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+from apm_server import app as server_app
+
+from .conftest import API, Kiosk
+
+
+def address(kiosk: Kiosk) -> tuple[str, int]:
+    url = urlsplit(kiosk.server.url)
+    return url.hostname or "127.0.0.1", url.port or 80
+
+
+def request(kiosk: Kiosk) -> bytes:
+    return (
+        f"GET {API}/catalogue HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {kiosk.server.kiosk_token}\r\nConnection: close\r\n\r\n"
+    ).encode()
+
+
+def answer_of(connection: socket.socket) -> bytes:
+    chunks = []
+    while chunk := connection.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_two_hundred_kiosks_connecting_at_once_are_all_answered(kiosk: Kiosk):
+    connections = [socket.create_connection(address(kiosk), timeout=30) for _ in range(200)]
+    try:
+        for connection in connections:
+            connection.sendall(request(kiosk))
+        answers = [answer_of(connection) for connection in connections]
+    finally:
+        for connection in connections:
+            connection.close()
+    assert all(a.startswith(b"HTTP/1.1 200 ") for a in answers)
+
+
+def trickle(kiosk: Kiosk, stop: threading.Event, cut: list[float]) -> None:
+    """A request line, then a header byte every 0.3 s, for as long as the server listens."""
+    with socket.create_connection(address(kiosk), timeout=10) as connection:
+        started = time.monotonic()
+        connection.sendall(f"GET {API}/catalogue HTTP/1.1\r\n".encode())
+        try:
+            while not stop.is_set():
+                connection.sendall(b"X")
+                connection.settimeout(0.3)
+                try:
+                    if connection.recv(1024) == b"":
+                        cut.append(time.monotonic() - started)
+                        return
+                except TimeoutError:
+                    continue
+        except OSError:  # reset by the server: cut off too
+            cut.append(time.monotonic() - started)
+
+
+def test_a_trickling_client_is_cut_off_and_others_are_served_meanwhile(
+    kiosk: Kiosk, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(server_app, "REQUEST_S", 2.0)
+    stop, cut = threading.Event(), []
+    slow = [threading.Thread(target=trickle, args=(kiosk, stop, cut)) for _ in range(30)]
+    for client in slow:
+        client.start()
+    try:
+        time.sleep(0.5)  # all 30 are trickling now
+        started = time.monotonic()
+        assert kiosk.call("GET", "/catalogue").status_code == 200
+        assert time.monotonic() - started < 1.0
+        for client in slow:
+            client.join(timeout=10)
+    finally:
+        stop.set()
+    assert len(cut) == 30, "a trickling client was still held after 10 s"
+    assert max(cut) < 2.0 + 1.5  # its deadline, and a read's worth
