@@ -212,22 +212,20 @@ class Api:
             if check.throttled_s:
                 log.warning("PIN checks held back %d s at %s: too many misses", check.throttled_s,
                             rq.kiosk_id)  # fmt: skip
-                raise Reply(
+                raise retry_later(
                     429,
                     ErrorCode.TOO_MANY_ATTEMPTS,
+                    check.throttled_s,
                     "Terlalu banyak PIN salah di kios ini. Gunakan e-KTP, atau tunggu.",
                     "Too many wrong PINs at this kiosk. Use the e-KTP, or wait.",
-                    retry_after_s=check.throttled_s,
-                    headers={"Retry-After": str(check.throttled_s)},
                 )
             if check.locked_s:
-                raise Reply(
+                raise retry_later(
                     423,
                     ErrorCode.LOCKED,
+                    check.locked_s,
                     "Terlalu banyak PIN salah.",
                     "Too many wrong PINs.",
-                    retry_after_s=check.locked_s,
-                    headers={"Retry-After": str(check.locked_s)},
                 )
             if resident is None:
                 raise Reply(401, ErrorCode.WRONG_PIN, "NIK atau PIN salah.", "Wrong NIK or PIN.")
@@ -761,6 +759,13 @@ def office_page(
         "</style></head><body>"
         f"<h1>Permohonan surat, Desa {e(village)}</h1>{said}"
         f"<table><tr>{head}</tr>{''.join(lines)}</table></body></html>"
+    )
+
+
+def retry_later(status: int, code: ErrorCode, seconds: int, said_id: str, said_en: str) -> Reply:
+    """A refusal for now: when to try again, in the body and in Retry-After."""
+    return Reply(
+        status, code, said_id, said_en, retry_after_s=seconds, headers={"Retry-After": str(seconds)}
     )
 
 

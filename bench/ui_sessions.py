@@ -25,8 +25,6 @@ import contextlib
 import dataclasses
 import gc
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +37,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QObject, QPointF, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtQuick import QQuickItem
+from sessions import server_process  # bench/sessions.py: the same apm-server process
 
 from kiosk.config import KioskSettings
 from kiosk.demo.settings import demo_settings
@@ -49,25 +48,6 @@ SITI_UID = "04A3B2C1D0E1F2"
 PURPOSE = "Melamar pekerjaan"
 
 
-@contextlib.contextmanager
-def server_process(state: Path) -> Iterator[tuple[str, Path]]:
-    """`apm-server serve` signing at once, in its own process; its URL and CA certificate."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    folder = state / "server"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "apm_server.cli", "serve", "--port", str(port),
-         "--state-dir", str(folder), "--auto-sign-delay", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    try:
-        assert server.stdout is not None
-        server.stdout.readline()  # "listening on ..."
-        yield f"http://127.0.0.1:{port}", folder / "demo-ca" / "ca.pem"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def bench_settings(
