@@ -501,10 +501,18 @@ class Store:
             ).fetchall()
         return [_request(r) for r in rows]
 
-    def requests(self) -> list[RequestRow]:
+    def requests(self, *, newest: int | None = None) -> list[RequestRow]:
+        """Every request, oldest first; or only the `newest` so many, newest first (the
+        back-office page: the database picks them, not a sort of the whole table)."""
+        order = (
+            "ORDER BY created_at, rowid"
+            if newest is None
+            else ("ORDER BY created_at DESC, rowid DESC LIMIT ?")
+        )
         with self._db(write=False) as db:
             rows = db.execute(
-                f"SELECT {_ROW_COLUMNS} FROM requests ORDER BY created_at, rowid"
+                f"SELECT {_ROW_COLUMNS} FROM requests {order}",
+                () if newest is None else (newest,),
             ).fetchall()
         return [_request(r) for r in rows]
 

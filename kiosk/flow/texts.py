@@ -12,10 +12,11 @@ the values apart.
 
 from __future__ import annotations
 
-from apm_api.models import Phrase, Text, Translate, Value, fill, said_in, t
+from apm_api.models import Text, Translate, fill, said_in, t
 from apm_api.nik import NikProblem
 
-__all__ = ["Phrase", "Translate", "Value", "fill", "said_in", "t"]
+# The view model says the flow's messages through these (kiosk.flow.view).
+__all__ = ["Translate", "fill", "said_in", "t"]
 
 
 def nik_problem(problem: NikProblem) -> Text:
