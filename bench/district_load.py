@@ -144,6 +144,13 @@ class BenchServer(ServerProcess):
         return len(marks), first
 
 
+def sqlite_url(state_dir: Path) -> str:
+    """The server's own SQLite database in its state directory."""
+    from apm_server.office import DB_NAME
+
+    return f"sqlite:///{state_dir / DB_NAME}"
+
+
 def process_tree(pid: int) -> list[int]:
     """The process and its descendants (uvicorn workers, if any)."""
     found, todo = [], [pid]
@@ -587,6 +594,43 @@ def server_counts(url: str, kiosks: list[Kiosk], days: set[date]) -> Counts:
     return counts
 
 
+def database_check(url: str, kiosks: list[Kiosk]) -> Counts:
+    """The requests table itself, once the server has stopped: every request a kiosk was
+    answered is there, each tracking code once, and no more rows than the kiosks were
+    answered plus the submits whose answers they lost."""
+    from sqlalchemy import create_engine, text
+
+    found = Counts()
+    answered = {s.request_id for k in kiosks for s in k.submissions}
+    lost = sum(lost_answers(k, ("submit", "submit (race)")) for k in kiosks)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as db:
+            rows = db.execute(text("SELECT id, tracking_code FROM requests")).all()
+    except Exception as exc:
+        found.errors.append(f"database: {type(exc).__name__}: {exc}"[:500])
+        return found
+    finally:
+        engine.dispose()
+    ids = Counter(row[0] for row in rows)
+    codes = Counter(row[1] for row in rows)
+    if not rows and answered:
+        found.errors.append("database: no requests at all: the server did not write to it")
+    if missing := answered - set(ids):
+        found.errors.append(f"database: {len(missing)} answered requests missing: {sorted(missing)[:5]}")  # fmt: skip
+    found.duplicates += [f"database: tracking code {c} on {n} requests" for c, n in codes.items() if n > 1]  # fmt: skip
+    if len(rows) > len(answered) + lost:
+        found.duplicates.append(
+            f"database: {len(rows)} requests, the kiosks were answered {len(answered)} and "
+            f"lost {lost} answers to submits"
+        )
+    found.summary = (
+        f"the database: {len(rows)} requests, {len(codes)} tracking codes; "
+        f"{len(answered)} answered to the kiosks, {lost} submit answers lost"
+    )
+    return found
+
+
 # --- figures -----------------------------------------------------------------------------
 
 ENDPOINTS = [
@@ -670,6 +714,9 @@ def main() -> int:
         finally:
             server.stop()
         logged, first_logged = server.logged_errors()
+        stored = database_check(db_url or sqlite_url(server.state_dir), kiosks)
+        errors += [("database", problem) for problem in stored.errors]
+        found += stored.duplicates
 
     calls = [c for k in kiosks for c in list(k.calls)]
     submissions = [s for k in kiosks for s in k.submissions]
@@ -703,6 +750,7 @@ def main() -> int:
         "first_duplicates": found[:SHOWN_ERRORS],
         "requests_checked": len(submissions),
         "server_figures": counts.summary,
+        "database": stored.summary,
         "kiosks_unverifiable": len(counts.unverifiable),
         "server_log_errors": logged,
         "server_log_first_error": first_logged,
@@ -789,6 +837,7 @@ def report(f: dict[str, Any]) -> None:
         f"  duplicates: {f['duplicates']} ({f['requests_checked']} requests read back; "
         f"{f['server_figures']})"
     )
+    print(f"    {f['database']}")
     if f["kiosks_unverifiable"]:
         print(
             f"  {f['kiosks_unverifiable']} kiosks have more on the server than they were "
