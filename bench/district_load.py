@@ -66,6 +66,14 @@ CALL_TIMEOUT_S = 30.0  # the bench's own calls (enrolment, checks)
 # A kiosk's: kiosk.backend.client.BackendClient waits 3 s to connect, 10 s for an answer.
 KIOSK_CONNECT_S, KIOSK_READ_S = 3.0, 10.0
 SHOWN_ERRORS = 10
+TRACEBACK_NOISE = (
+    "Traceback",
+    "During handling",
+    "The above exception",
+    "(Background on",
+    "[SQL: ",
+    "[parameters: ",
+)
 ERROR_RECORD = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ (ERROR|CRITICAL) |^(ERROR|CRITICAL): ")
 
 
@@ -125,23 +133,30 @@ class BenchServer(ServerProcess):
     def log_tail(self, chars: int = 3000) -> str:
         return self.log_path.read_text(errors="replace")[-chars:]
 
-    def logged_errors(self) -> tuple[int, list[str]]:
-        """How many errors the server logged (its records, uvicorn's; else tracebacks), and
-        the first, its traceback shortened."""
+    def logged_errors(self) -> tuple[Counter[str], list[str]]:
+        """The errors the server logged (its records, uvicorn's; else bare tracebacks), by
+        message and exception, and the first one: its frames in this project and its
+        exception."""
         lines = self.log_path.read_text(errors="replace").splitlines()
         marks = [n for n, line in enumerate(lines) if ERROR_RECORD.match(line)] or [
             n for n, line in enumerate(lines) if line.startswith("Traceback")
         ]
-        if not marks:
-            return 0, []
-        first = [lines[marks[0]]]
-        for line in lines[marks[0] + 1 : marks[0] + 200]:  # its traceback, to the next record
-            if re.match(r"^\d{4}-\d\d-\d\d |^[A-Z]+: ", line):
-                break
-            first.append(line)
-        if len(first) > 12:  # the message, the failing call and the innermost frames
-            first = [*first[:2], "...", *first[-9:]]
-        return len(marks), first
+        kinds: Counter[str] = Counter()
+        first: list[str] = []
+        for mark in marks:
+            block = [lines[mark]]
+            for line in lines[mark + 1 : mark + 400]:  # its traceback, to the next record
+                if re.match(r"^\d{4}-\d\d-\d\d |^[A-Z]+: ", line):
+                    break
+                block.append(line)
+            raised = [line for line in block[1:] if line and not line[0].isspace()]
+            raised = [line for line in raised if not line.startswith(TRACEBACK_NOISE)]
+            message = ERROR_RECORD.sub("", block[0]).split(": ", 1)[-1]
+            kinds[f"{message}: {raised[-1]}"[:300] if raised else message[:300]] += 1
+            if not first:
+                ours = [n for n, line in enumerate(block) if line.lstrip().startswith('File "') and str(ROOT) in line and "/.venv/" not in line]  # fmt: skip
+                first = [block[0], *(block[n + j] for n in ours for j in (0, 1)), *raised[-3:]]
+        return kinds, first
 
 
 def sqlite_url(state_dir: Path) -> str:
@@ -752,7 +767,8 @@ def main() -> int:
         "server_figures": counts.summary,
         "database": stored.summary,
         "kiosks_unverifiable": len(counts.unverifiable),
-        "server_log_errors": logged,
+        "server_log_errors": sum(logged.values()),
+        "server_log_errors_by_kind": dict(logged.most_common()),
         "server_log_first_error": first_logged,
         "server_peak_rss_mib": {str(pid): round(mib, 1) for pid, mib in rss.items()},
         "server_cpu_s": round(run.server_cpu, 1),
@@ -846,7 +862,10 @@ def report(f: dict[str, Any]) -> None:
     for line in f["first_duplicates"]:
         print(f"    {line}")
     if f["server_log_errors"]:
-        print(f"  the server logged {f['server_log_errors']} errors; the first:")
+        print(f"  the server logged {f['server_log_errors']} errors:")
+        for kind, count in f["server_log_errors_by_kind"].items():
+            print(f"    {count:5d} {kind}")
+        print("  the first (its frames in this project):")
         for line in f["server_log_first_error"]:
             print(f"    | {line}")
     rss = f["server_peak_rss_mib"]
