@@ -1,9 +1,18 @@
-"""SQLite storage of the reference backend.
+"""Storage of the reference backend and district service: SQLAlchemy Core over an
+embedded SQLite file (the demo, tests, one village) or PostgreSQL (a district).
 
-One short transaction per operation (WAL mode), so the HTTP threads, the auto-signer and
-the `apm-server sign` command in another process can all use the same file safely.
-Connections are kept in a small pool and reused: opening one (and reading the schema
-again) cost more than the queries of a whole submit.
+One short transaction per operation, so the request threads, the signers and the
+`apm-server` commands in other processes can all use the same database. Where operations
+race, the database decides (see apm_server.database for the engines):
+- queue and letter numbers come from one atomic upsert of a counter row
+  (`... ON CONFLICT DO UPDATE SET value = value + 1 RETURNING value`), taken in the
+  transaction that stores the request: two submits never share a number, and a submit
+  that fails gives its number back;
+- a submit first claims its (kiosk, idempotency key) with `ON CONFLICT DO NOTHING`: a
+  concurrent retry waits for the first and then gets its request;
+- an enrolment token is read `FOR UPDATE`: a second kiosk racing with it sees it used;
+- PIN checks of one kiosk, and of one NIK, take turns (see `check_pin`).
+On SQLite every write transaction holds the only write lock (BEGIN IMMEDIATE) anyway.
 """
 
 from __future__ import annotations
@@ -12,73 +21,47 @@ import hashlib
 import json
 import math
 import secrets
-import sqlite3
 import statistics
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import ColumnElement, Connection, Row, Table, delete, func, select, true, update
+from sqlalchemy.exc import IntegrityError
+
+from apm_api.models import Village
 from apm_server import demo_data
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS kiosks (id TEXT PRIMARY KEY, token TEXT UNIQUE NOT NULL);
-CREATE TABLE IF NOT EXISTS residents (
-    nik TEXT PRIMARY KEY, name TEXT NOT NULL, card_uid TEXT UNIQUE,
-    pin_salt TEXT NOT NULL, pin_hash TEXT NOT NULL, data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, nik TEXT NOT NULL, expires_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS pin_failures (nik TEXT PRIMARY KEY, count INTEGER NOT NULL, locked_until TEXT);
-CREATE TABLE IF NOT EXISTS requests (
-    id TEXT PRIMARY KEY, tracking_code TEXT UNIQUE NOT NULL, nik TEXT NOT NULL,
-    kiosk_id TEXT NOT NULL, service_code TEXT NOT NULL, fields TEXT NOT NULL,
-    status TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
-    reject_reason TEXT, letter_number TEXT, signed_at TEXT, doc_sha256 TEXT, doc_size INTEGER,
-    document BLOB, identity_verified INTEGER NOT NULL DEFAULT 1, kiosk_reference TEXT,
-    submitted_at TEXT);
-CREATE TABLE IF NOT EXISTS idempotency (
-    scope TEXT NOT NULL, key TEXT NOT NULL, body_hash TEXT NOT NULL, request_id TEXT NOT NULL,
-    PRIMARY KEY (scope, key));
-CREATE TABLE IF NOT EXISTS ratings (kiosk_id TEXT, request_id TEXT, score INTEGER, at TEXT);
-CREATE TABLE IF NOT EXISTS heartbeats (kiosk_id TEXT PRIMARY KEY, body TEXT, at TEXT);
-CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS enrolments (
-    token_hash TEXT PRIMARY KEY, label TEXT NOT NULL, created_at TEXT NOT NULL,
-    expires_at TEXT NOT NULL, used_at TEXT, kiosk_id TEXT);
-CREATE TABLE IF NOT EXISTS heartbeat_minutes (
-    kiosk_id TEXT NOT NULL, minute INTEGER NOT NULL, PRIMARY KEY (kiosk_id, minute));
-CREATE TABLE IF NOT EXISTS sign_jobs (
-    request_id TEXT PRIMARY KEY, queued_at TEXT NOT NULL, error TEXT);
-CREATE TABLE IF NOT EXISTS pin_misses (at REAL NOT NULL, kiosk_id TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS pin_misses_at ON pin_misses (at);
-"""
-
-# Columns added after the first release: (name, definition) for ALTER TABLE on older files.
-ADDED_REQUEST_COLUMNS = (
-    ("identity_verified", "INTEGER NOT NULL DEFAULT 1"),  # 0: sent offline, without a session
-    ("kiosk_reference", "TEXT"),
-    ("submitted_at", "TEXT"),  # when the citizen confirmed at the kiosk, for offline requests
-    ("printed_at", "TEXT"),  # when the kiosk reported the letter printed (collected)
+from apm_server.database import begin_write, database_url, lock, open_engine, prepare
+from apm_server.schema import (
+    counters,
+    enrolments,
+    heartbeat_minutes,
+    heartbeats,
+    idempotency,
+    kiosks,
+    pin_failures,
+    pin_misses,
+    ratings,
+    requests,
+    residents,
+    sessions,
+    sign_jobs,
+    villages,
 )
 
-# Columns of kiosks added with enrolment; its `token` column holds a token's digest.
-ADDED_KIOSK_COLUMNS = (("label", "TEXT"), ("enrolled_at", "TEXT"), ("revoked_at", "TEXT"))
-
-# What a RequestRow holds: everything but the signed PDF, which a status poll must not read.
-_ROW_COLUMNS = (
-    "id, tracking_code, nik, kiosk_id, service_code, fields, status, created_at, updated_at,"
-    " reject_reason, letter_number, signed_at, doc_sha256, doc_size, identity_verified,"
-    " kiosk_reference, submitted_at"
-)
+DEMO_VILLAGE = demo_data.VILLAGE.code
 
 SESSION_MINUTES = 15
-IDLE_CONNECTIONS = 8  # kept open for reuse; more may be open at once under load
 TOKEN_CACHE_S = 30.0
 MAX_PIN_FAILURES = 3
 LOCK_SECONDS = 60  # never longer, however often a NIK is tried: see check_pin
+
+# What a RequestRow holds: everything but the signed PDF, which a status poll must not read.
+_ROW_COLUMNS = [column for column in requests.c if column.name != "document"]
 
 
 def token_digest(token: str) -> str:
@@ -152,275 +135,384 @@ class RequestRow:
     identity_verified: bool = True
     kiosk_reference: str | None = None
     submitted_at: datetime | None = None
+    village_code: str = DEMO_VILLAGE
+
+
+@dataclass(frozen=True)
+class VillageRow:
+    village: Village
+    services: list[str]  # the service codes its kiosks offer, in their order
 
 
 class Store:
-    """The server's database file.
+    """The server's database: an SQLite file (a `Path`, or a path string) or a SQLAlchemy
+    URL (a string with `://`, e.g. postgresql+psycopg://user:password@host/db).
 
-    demo: load the demo residents (`demo_data.RESIDENTS`) into a database that has none.
-    The demo kiosk and its token are registered in any new database (the reference server
-    has no other way to enrol a kiosk); residents without the demo come from
-    `add_resident`.
+    Opening it creates or migrates the schema. Any new database gets the demo village and
+    the demo kiosk with its token (the reference server's first kiosk; others enrol);
+    demo: the demo residents too, in a database that has no residents (otherwise they
+    come from `add_resident`).
+
+    Operations of one village take `village=` (the demo village by default); a row of
+    another village is not there for them.
     """
 
     def __init__(
-        self, path: Path, *, demo: bool = False, pin_limits: PinLimits | None = None
+        self, location: Path | str, *, demo: bool = False, pin_limits: PinLimits | None = None
     ) -> None:
         self.pin_limits = pin_limits or PinLimits()
-        self.path = path
-        self._idle: list[sqlite3.Connection] = []
-        self._tokens: dict[str, tuple[str, float]] = {}  # token -> (kiosk id, when looked up)
-        self._idle_lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        setup = sqlite3.connect(path, timeout=10)
-        try:
-            setup.execute("PRAGMA journal_mode=WAL")  # not allowed inside a transaction
-            setup.executescript(SCHEMA)
-            _migrate(setup)
-        finally:
-            setup.close()
+        url = database_url(location)
+        sqlite_file = url.database if url.get_backend_name() == "sqlite" else None
+        self.path = Path(sqlite_file) if sqlite_file else None
+        self.url = url.render_as_string(hide_password=True)
+        self.engine = open_engine(url)
+        # INSERT ... ON CONFLICT is each dialect's own construct (imported only when used:
+        # PostgreSQL's dialect alone takes 50 ms to import, at every start of the demo).
+        self._insert_with_conflicts: Callable[[Table], Any]
+        if self.engine.dialect.name == "sqlite":
+            from sqlalchemy.dialects import sqlite
+
+            self._insert_with_conflicts = sqlite.insert
+        else:
+            from sqlalchemy.dialects import postgresql
+
+            self._insert_with_conflicts = postgresql.insert
+        # Asked on every kiosk request, so remembered a while: token digest -> (kiosk id,
+        # when looked up); kiosk id -> (its village, when looked up).
+        self._tokens: dict[str, tuple[str, float]] = {}
+        self._kiosk_villages: dict[str, tuple[str, float]] = {}
+        prepare(self.engine)
+        self._add_demo_data(demo)
+
+    def _add_demo_data(self, demo: bool) -> None:
         with self._db() as db:
-            if db.execute("SELECT COUNT(*) FROM kiosks").fetchone()[0] == 0:
+            lock(db, "apm-server demo data")  # two processes starting on one new database
+            if db.execute(select(func.count()).select_from(villages)).scalar() == 0:
+                _insert_village(db, demo_data.VILLAGE, [s.code for s in demo_data.SERVICES])
+            if db.execute(select(func.count()).select_from(kiosks)).scalar() == 0:
                 db.execute(
-                    "INSERT INTO kiosks (id, token, label) VALUES (?, ?, ?)",
-                    (demo_data.KIOSK_ID, token_digest(demo_data.KIOSK_TOKEN), "Demo kiosk"),
+                    kiosks.insert().values(
+                        id=demo_data.KIOSK_ID,
+                        token=token_digest(demo_data.KIOSK_TOKEN),
+                        label="Demo kiosk",
+                        village_code=DEMO_VILLAGE,
+                    )
                 )
-            if demo and db.execute("SELECT COUNT(*) FROM residents").fetchone()[0] == 0:
+            if demo and db.execute(select(func.count()).select_from(residents)).scalar() == 0:
                 for r in demo_data.RESIDENTS:
                     data = {k: v for k, v in r.items() if k not in _IDENTITY_KEYS}
-                    _insert_resident(db, r["nik"], r["name"], r["card_uid"], str(r["pin"]), data)
+                    _insert_resident(
+                        db, r["nik"], r["name"], r["card_uid"], str(r["pin"]), data, DEMO_VILLAGE
+                    )
 
     def close(self) -> None:
         """Close the pooled connections (a later operation opens new ones)."""
-        with self._idle_lock:
-            idle, self._idle = self._idle, []
-        for db in idle:
-            db.close()
+        self.engine.dispose()
 
     @contextmanager
-    def _db(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
-        """One transaction; `write` takes the write lock at once (no upgrade deadlocks).
-
-        A read runs in autocommit mode: each SELECT sees one consistent snapshot, and
-        a BEGIN/COMMIT pair around it would only cost two more statements per request.
-        """
-        db = self._take()
-        if not write:
-            try:
-                yield db
-            except BaseException:
-                self._roll_back(db)
-                raise
-            self._give_back(db)
-            return
-        try:
-            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+    def _db(self, *, write: bool = True) -> Iterator[Connection]:
+        """One transaction, committed if the block ends normally (a read's is rolled back:
+        it changed nothing). On SQLite a write takes the write lock at once, and a read
+        runs without a transaction (each SELECT sees one consistent snapshot)."""
+        with self.engine.connect() as db:
+            if write:
+                begin_write(db)
             yield db
-            db.execute("COMMIT")
-        except BaseException:
-            self._roll_back(db)
-            raise
-        self._give_back(db)
+            if write:
+                db.commit()
 
-    def _roll_back(self, db: sqlite3.Connection) -> None:
+    def _insert(self, table: Table) -> Any:
+        """INSERT with ON CONFLICT, in the database's own dialect."""
+        return self._insert_with_conflicts(table)
+
+    # --- villages ------------------------------------------------------------------------
+
+    def add_village(self, village: Village, services: list[str]) -> None:
+        """A village this server serves, with the service codes its kiosks offer."""
         try:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-        except sqlite3.Error:  # a connection that cannot roll back is not reused
-            db.close()
-            return
-        self._give_back(db)
+            with self._db() as db:
+                _insert_village(db, village, services)
+        except IntegrityError:
+            raise ValueError(f"village {village.code} exists already") from None
 
-    def _take(self) -> sqlite3.Connection:
-        with self._idle_lock:
-            if self._idle:
-                return self._idle.pop()
-        db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
-        db.row_factory = sqlite3.Row
-        # Up to IDLE_CONNECTIONS stay open, each with its own page cache; letters are
-        # stored in the database, so 2 MiB each (the default) would add up in the demo,
-        # which runs this server inside the kiosk's process.
-        db.execute("PRAGMA cache_size=-512")
-        return db
+    def village(self, code: str) -> VillageRow | None:
+        with self._db(write=False) as db:
+            row = db.execute(select(villages).where(villages.c.code == code)).first()
+        return _village(row) if row else None
 
-    def _give_back(self, db: sqlite3.Connection) -> None:
-        with self._idle_lock:
-            if len(self._idle) < IDLE_CONNECTIONS:
-                self._idle.append(db)
-                return
-        db.close()
-
-    def add_resident(
-        self, nik: str, name: str, card_uid: str | None, pin: str, data: dict[str, str]
-    ) -> None:
-        """Register a resident (PIN kept as a salted hash); data fills forms in advance."""
-        with self._db() as db:
-            _insert_resident(db, nik, name, card_uid, pin, data)
+    def villages(self) -> list[VillageRow]:
+        with self._db(write=False) as db:
+            rows = db.execute(select(villages).order_by(villages.c.code)).all()
+        return [_village(row) for row in rows]
 
     # --- kiosks and residents ---------------------------------------------------------
 
-    def add_kiosk(self, kiosk_id: str, token: str, label: str = "") -> None:
+    def add_resident(
+        self,
+        nik: str,
+        name: str,
+        card_uid: str | None,
+        pin: str,
+        data: dict[str, str],
+        *,
+        village: str = DEMO_VILLAGE,
+    ) -> None:
+        """Register a resident (PIN kept as a salted hash); data fills forms in advance."""
+        with self._db() as db:
+            _insert_resident(db, nik, name, card_uid, pin, data, village)
+
+    def add_kiosk(
+        self, kiosk_id: str, token: str, label: str = "", *, village: str = DEMO_VILLAGE
+    ) -> None:
         """Register a kiosk and its device token (kept as its digest)."""
         with self._db() as db:
             db.execute(
-                "INSERT INTO kiosks (id, token, label, enrolled_at) VALUES (?, ?, ?, ?)",
-                (kiosk_id, token_digest(token), label or kiosk_id, now().isoformat()),
+                kiosks.insert().values(
+                    id=kiosk_id,
+                    token=token_digest(token),
+                    label=label or kiosk_id,
+                    enrolled_at=now().isoformat(),
+                    village_code=village,
+                )
             )
 
     # --- enrolment -----------------------------------------------------------------------
 
-    def create_enrolment(self, label: str, valid_hours: int) -> tuple[str, datetime]:
-        """A one-time enrolment token (shown once; kept as its digest) and when it expires."""
+    def create_enrolment(
+        self, label: str, valid_hours: int, *, village: str = DEMO_VILLAGE
+    ) -> tuple[str, datetime]:
+        """A one-time enrolment token for a kiosk of `village` (shown once; kept as its
+        digest) and when it expires."""
         token = secrets.token_urlsafe(32)
         created = now()
         expires = created + timedelta(hours=valid_hours)
         with self._db() as db:
+            if (
+                db.execute(select(villages.c.code).where(villages.c.code == village)).first()
+                is None
+            ):
+                raise ValueError(f"no village {village!r} on this server: add it first")
             db.execute(
-                "INSERT INTO enrolments (token_hash, label, created_at, expires_at)"
-                " VALUES (?, ?, ?, ?)",
-                (token_digest(token), label, created.isoformat(), expires.isoformat()),
+                enrolments.insert().values(
+                    token_hash=token_digest(token),
+                    label=label,
+                    created_at=created.isoformat(),
+                    expires_at=expires.isoformat(),
+                    village_code=village,
+                )
             )
         return token, expires
 
     def enrol(self, enrolment_token: str) -> tuple[str, str, str]:
         """(kiosk id, device token, label) for a valid enrolment token, which is then used
-        up in the same transaction: two kiosks racing with one token get one answer."""
+        up in the same transaction: two kiosks racing with one token get one answer (the
+        row is locked; the second reads it used). The kiosk joins the token's village."""
         with self._db() as db:
             row = db.execute(
-                "SELECT * FROM enrolments WHERE token_hash = ?", (token_digest(enrolment_token),)
-            ).fetchone()
+                select(enrolments)
+                .where(enrolments.c.token_hash == token_digest(enrolment_token))
+                .with_for_update()
+            ).first()
             if row is None:
                 raise EnrolmentRefused("unknown enrolment token")
-            if row["used_at"]:
-                raise EnrolmentRefused(f"enrolment token already used, by {row['kiosk_id']}")
-            if datetime.fromisoformat(row["expires_at"]) <= now():
+            if row.used_at:
+                raise EnrolmentRefused(f"enrolment token already used, by {row.kiosk_id}")
+            if datetime.fromisoformat(row.expires_at) <= now():
                 raise EnrolmentRefused("enrolment token expired")
             kiosk_id = f"KIOSK-{secrets.token_hex(4).upper()}"
             device_token = secrets.token_urlsafe(32)
             db.execute(
-                "INSERT INTO kiosks (id, token, label, enrolled_at) VALUES (?, ?, ?, ?)",
-                (kiosk_id, token_digest(device_token), row["label"], now().isoformat()),
+                kiosks.insert().values(
+                    id=kiosk_id,
+                    token=token_digest(device_token),
+                    label=row.label,
+                    enrolled_at=now().isoformat(),
+                    village_code=row.village_code,
+                )
             )
             db.execute(
-                "UPDATE enrolments SET used_at = ?, kiosk_id = ? WHERE token_hash = ?",
-                (now().isoformat(), kiosk_id, row["token_hash"]),
+                update(enrolments)
+                .where(enrolments.c.token_hash == row.token_hash)
+                .values(used_at=now().isoformat(), kiosk_id=kiosk_id)
             )
-        return kiosk_id, device_token, str(row["label"])
+        return kiosk_id, device_token, str(row.label)
 
     def revoke_kiosk(self, kiosk_id: str) -> bool:
         """The kiosk's device token stops working now (in this process; others within
         TOKEN_CACHE_S). False if there is no such kiosk."""
         with self._db() as db:
-            done = db.execute(
-                "UPDATE kiosks SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                (now().isoformat(), kiosk_id),
-            ).rowcount
-            known = db.execute("SELECT 1 FROM kiosks WHERE id = ?", (kiosk_id,)).fetchone()
+            db.execute(
+                update(kiosks)
+                .where(kiosks.c.id == kiosk_id, kiosks.c.revoked_at.is_(None))
+                .values(revoked_at=now().isoformat())
+            )
+            known = db.execute(select(kiosks.c.id).where(kiosks.c.id == kiosk_id)).first()
         self._tokens = {d: k for d, k in self._tokens.items() if k[0] != kiosk_id}
-        return bool(done or known)
+        return known is not None
 
     def kiosk_for_token(self, token: str) -> str | None:
         """The kiosk a device token belongs to; asked on every request, so remembered for
         a short while (a revoked token stops working within TOKEN_CACHE_S)."""
-        now = time.monotonic()
+        moment = time.monotonic()
         digest = token_digest(token)
         known = self._tokens.get(digest)
-        if known is not None and now - known[1] < TOKEN_CACHE_S:
+        if known is not None and moment - known[1] < TOKEN_CACHE_S:
             return known[0]
         with self._db(write=False) as db:
             row = db.execute(
-                "SELECT id FROM kiosks WHERE token = ? AND revoked_at IS NULL", (digest,)
-            ).fetchone()
+                select(kiosks.c.id, kiosks.c.village_code).where(
+                    kiosks.c.token == digest, kiosks.c.revoked_at.is_(None)
+                )
+            ).first()
         if row is None:
             self._tokens.pop(digest, None)
             return None
         if len(self._tokens) > 1000:  # a flood of wrong tokens must not grow it forever
             self._tokens.clear()
-        self._tokens[digest] = (row["id"], now)
-        return str(row["id"])
+        self._tokens[digest] = (row.id, moment)
+        self._remember_village(row.id, row.village_code, moment)
+        return str(row.id)
 
-    def resident_by_card(self, card_uid: str) -> Resident | None:
+    def kiosk_village(self, kiosk_id: str) -> str | None:
+        """The village a kiosk belongs to (None: no such kiosk); remembered like tokens (a
+        kiosk never changes village)."""
+        moment = time.monotonic()
+        known = self._kiosk_villages.get(kiosk_id)
+        if known is not None and moment - known[1] < TOKEN_CACHE_S:
+            return known[0]
         with self._db(write=False) as db:
-            row = db.execute("SELECT * FROM residents WHERE card_uid = ?", (card_uid,)).fetchone()
+            village = db.execute(
+                select(kiosks.c.village_code).where(kiosks.c.id == kiosk_id)
+            ).scalar()
+        if village is None:
+            return None
+        self._remember_village(kiosk_id, village, moment)
+        return str(village)
+
+    def _remember_village(self, kiosk_id: str, village: str, moment: float) -> None:
+        if len(self._kiosk_villages) > 10_000:
+            self._kiosk_villages.clear()
+        self._kiosk_villages[kiosk_id] = (village, moment)
+
+    def resident_by_card(self, card_uid: str, *, village: str = DEMO_VILLAGE) -> Resident | None:
+        with self._db(write=False) as db:
+            row = db.execute(
+                select(residents).where(
+                    residents.c.card_uid == card_uid, residents.c.village_code == village
+                )
+            ).first()
         return _resident(row) if row else None
 
-    def resident(self, nik: str) -> Resident | None:
+    def resident(self, nik: str, *, village: str | None = None) -> Resident | None:
+        """The resident with this NIK: in `village`, or (None) in any (the office's use)."""
+        query = select(residents).where(residents.c.nik == nik)
+        if village is not None:
+            query = query.where(residents.c.village_code == village)
         with self._db(write=False) as db:
-            row = db.execute("SELECT * FROM residents WHERE nik = ?", (nik,)).fetchone()
+            row = db.execute(query).first()
         return _resident(row) if row else None
 
-    def check_pin(self, nik: str, pin: str, kiosk_id: str = "") -> PinCheck:
-        """The resident, or why not: this NIK locked, or PIN checks at this kiosk (or at all
-        kiosks) held back after too many misses across NIKs, or (neither set) a wrong PIN.
+    def check_pin(
+        self, nik: str, pin: str, kiosk_id: str = "", *, village: str = DEMO_VILLAGE
+    ) -> PinCheck:
+        """The resident of `village`, or why not: this NIK locked, or PIN checks at this
+        kiosk (or at all kiosks) held back after too many misses across NIKs, or (neither
+        set) a wrong PIN; a NIK of another village is a wrong PIN, at the same cost.
 
         A locked NIK stays locked LOCK_SECONDS from its third miss; tries during the lock
         neither count nor extend it, so someone typing a neighbour's NIK can keep it locked
-        a minute at a time at most, and the neighbour's card still works meanwhile."""
+        a minute at a time at most, and the neighbour's card still works meanwhile.
+
+        One kiosk's checks take turns, and so do one NIK's, so parallel tries neither skip
+        a NIK's lock nor a kiosk's limit; checks at different kiosks run side by side on
+        PostgreSQL, so the overall limit may be passed by the checks in progress at once."""
         with self._db() as db:
+            lock(db, f"pin kiosk {kiosk_id}")  # always kiosk first, then NIK: no deadlock
+            lock(db, f"pin nik {nik}")
             throttled = self._throttled(db, kiosk_id)
             if throttled:
                 return PinCheck(throttled_s=throttled)
-            failure = db.execute("SELECT * FROM pin_failures WHERE nik = ?", (nik,)).fetchone()
-            if failure and failure["locked_until"]:
-                left = datetime.fromisoformat(failure["locked_until"]) - now()
+            failure = db.execute(
+                select(pin_failures.c.count.label("misses"), pin_failures.c.locked_until).where(
+                    pin_failures.c.nik == nik
+                )
+            ).first()
+            if failure and failure.locked_until:
+                left = datetime.fromisoformat(failure.locked_until) - now()
                 if left.total_seconds() > 0:
                     return PinCheck(locked_s=max(1, int(left.total_seconds())))
-            row = db.execute("SELECT * FROM residents WHERE nik = ?", (nik,)).fetchone()
+            row = db.execute(
+                select(residents).where(residents.c.nik == nik, residents.c.village_code == village)
+            ).first()
             # An unknown NIK costs the same hashing as a known one: the answer time must not
             # tell which NIKs are registered.
-            salt, expected = (row["pin_salt"], row["pin_hash"]) if row else (_NO_SALT, "")
+            salt, expected = (row.pin_salt, row.pin_hash) if row else (_NO_SALT, "")
             if secrets.compare_digest(_pin_hash(salt, pin), expected) and row:
-                db.execute("DELETE FROM pin_failures WHERE nik = ?", (nik,))
+                db.execute(delete(pin_failures).where(pin_failures.c.nik == nik))
                 return PinCheck(resident=_resident(row))
-            db.execute("INSERT INTO pin_misses VALUES (?, ?)", (time.time(), kiosk_id))
-            count = (failure["count"] if failure and not failure["locked_until"] else 0) + 1
+            db.execute(pin_misses.insert().values(at=time.time(), kiosk_id=kiosk_id))
+            count = (failure.misses if failure and not failure.locked_until else 0) + 1
             locked = (
                 (now() + timedelta(seconds=LOCK_SECONDS)).isoformat()
                 if count >= MAX_PIN_FAILURES
                 else None
             )
+            values = {"count": 0 if locked else count, "locked_until": locked}
             db.execute(
-                "INSERT OR REPLACE INTO pin_failures VALUES (?, ?, ?)",
-                (nik, 0 if locked else count, locked),
+                self._insert(pin_failures)
+                .values(nik=nik, **values)
+                .on_conflict_do_update(index_elements=["nik"], set_=values)
             )
             return PinCheck(locked_s=LOCK_SECONDS if locked else None)
 
-    def _throttled(self, db: sqlite3.Connection, kiosk_id: str) -> int | None:
+    def _throttled(self, db: Connection, kiosk_id: str) -> int | None:
         """Seconds until PIN checks may go on here, if too many missed lately (else None)."""
         limits, now_s = self.pin_limits, time.time()
         since = now_s - limits.window_s
-        db.execute("DELETE FROM pin_misses WHERE at < ?", (since,))
+        db.execute(delete(pin_misses).where(pin_misses.c.at < since))
         waits = []
-        for where, args, limit in (
-            ("kiosk_id = ? AND", (kiosk_id,), limits.per_kiosk),
-            ("", (), limits.overall),
+        for where, limit in (
+            (pin_misses.c.kiosk_id == kiosk_id, limits.per_kiosk),
+            (true(), limits.overall),
         ):
             # The limit-th newest miss: once it leaves the window, one more try is allowed.
-            row = db.execute(
-                f"SELECT at FROM pin_misses WHERE {where} at >= ? ORDER BY at DESC"
-                " LIMIT 1 OFFSET ?",
-                (*args, since, limit - 1),
-            ).fetchone()
-            if row is not None:
-                waits.append(max(1, math.ceil(row["at"] + limits.window_s - now_s)))
+            at = db.execute(
+                select(pin_misses.c.at)
+                .where(where, pin_misses.c.at >= since)
+                .order_by(pin_misses.c.at.desc())
+                .limit(1)
+                .offset(limit - 1)
+            ).scalar()
+            if at is not None:
+                waits.append(max(1, math.ceil(at + limits.window_s - now_s)))
         return max(waits) if waits else None
 
     # --- sessions -----------------------------------------------------------------------
 
-    def new_session(self, nik: str) -> tuple[str, datetime]:
+    def new_session(self, nik: str, *, village: str = DEMO_VILLAGE) -> tuple[str, datetime]:
         token = secrets.token_urlsafe(24)
         expires = now() + timedelta(minutes=SESSION_MINUTES)
         with self._db() as db:
-            db.execute("DELETE FROM sessions WHERE expires_at < ?", (now().isoformat(),))
-            db.execute("INSERT INTO sessions VALUES (?, ?, ?)", (token, nik, expires.isoformat()))
+            db.execute(delete(sessions).where(sessions.c.expires_at < now().isoformat()))
+            db.execute(
+                sessions.insert().values(
+                    token=token, nik=nik, expires_at=expires.isoformat(), village_code=village
+                )
+            )
         return token, expires
 
-    def session_nik(self, token: str) -> str | None:
+    def session_nik(self, token: str, *, village: str = DEMO_VILLAGE) -> str | None:
+        """The NIK of a live session opened at a kiosk of `village` (another village's
+        session is no session here)."""
         with self._db(write=False) as db:
-            row = db.execute("SELECT * FROM sessions WHERE token = ?", (token,)).fetchone()
-        if row is None or datetime.fromisoformat(row["expires_at"]) < now():
+            row = db.execute(
+                select(sessions.c.nik, sessions.c.expires_at).where(
+                    sessions.c.token == token, sessions.c.village_code == village
+                )
+            ).first()
+        if row is None or datetime.fromisoformat(row.expires_at) < now():
             return None
-        return str(row["nik"])
+        return str(row.nik)
 
     # --- requests -------------------------------------------------------------------------
 
@@ -428,10 +520,11 @@ class Store:
         """(body hash, request id) stored for this key, if any."""
         with self._db(write=False) as db:
             row = db.execute(
-                "SELECT body_hash, request_id FROM idempotency WHERE scope = ? AND key = ?",
-                (scope, key),
-            ).fetchone()
-        return (row["body_hash"], row["request_id"]) if row else None
+                select(idempotency.c.body_hash, idempotency.c.request_id).where(
+                    idempotency.c.scope == scope, idempotency.c.key == key
+                )
+            ).first()
+        return (row.body_hash, row.request_id) if row else None
 
     def create_request(
         self,
@@ -446,74 +539,89 @@ class Store:
         identity_verified: bool = True,
         kiosk_reference: str | None = None,
         submitted_at: datetime | None = None,
+        village: str = DEMO_VILLAGE,
     ) -> tuple[str, bool]:
-        """Create a request once per idempotency key: (request id, created now?)."""
+        """Create a request once per idempotency key: (request id, created now?).
+
+        The key is claimed first: a concurrent submit with the same key waits there until
+        this one commits, then finds the key taken and answers with this request."""
+        request_id = "req-" + secrets.token_hex(8)
         with self._db() as db:
-            row = db.execute(
-                "SELECT body_hash, request_id FROM idempotency WHERE scope = ? AND key = ?",
-                (kiosk_id, key),
-            ).fetchone()
-            if row:
-                return row["request_id"], False
+            claimed = db.execute(
+                self._insert(idempotency)
+                .values(scope=kiosk_id, key=key, body_hash=body_hash, request_id=request_id)
+                .on_conflict_do_nothing(index_elements=["scope", "key"])
+                .returning(idempotency.c.request_id)
+            ).first()
+            if claimed is None:
+                first = db.execute(
+                    select(idempotency.c.request_id).where(
+                        idempotency.c.scope == kiosk_id, idempotency.c.key == key
+                    )
+                ).scalar_one()
+                return str(first), False
+            day = wib(now()).strftime("%d%m%y")
+            number = self._next(db, f"tracking-{village}-{day}")
+            # Taken after the number (the counter row waits for the submit before): the
+            # village's requests in time order are in queue order.
             stamp = now()
-            day = stamp.astimezone(_WIB).strftime("%d%m%y")
-            number = _next(db, f"tracking-{day}")
-            request_id = "req-" + secrets.token_hex(8)
             db.execute(
-                "INSERT INTO requests (id, tracking_code, nik, kiosk_id, service_code, fields, status,"
-                " created_at, updated_at, identity_verified, kiosk_reference, submitted_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    request_id,
-                    f"{day}-{number:03d}",
-                    nik,
-                    kiosk_id,
-                    service_code,
-                    json.dumps(fields),
-                    status,
-                    stamp.isoformat(),
-                    stamp.isoformat(),
-                    int(identity_verified),
-                    kiosk_reference,
-                    submitted_at.astimezone(UTC).isoformat() if submitted_at else None,
-                ),
-            )
-            db.execute(
-                "INSERT INTO idempotency VALUES (?, ?, ?, ?)",
-                (kiosk_id, key, body_hash, request_id),
+                requests.insert().values(
+                    id=request_id,
+                    tracking_code=f"{day}-{number:03d}",
+                    nik=nik,
+                    kiosk_id=kiosk_id,
+                    service_code=service_code,
+                    fields=json.dumps(fields),
+                    status=status,
+                    created_at=stamp.isoformat(),
+                    updated_at=stamp.isoformat(),
+                    identity_verified=int(identity_verified),
+                    kiosk_reference=kiosk_reference,
+                    submitted_at=submitted_at.astimezone(UTC).isoformat() if submitted_at else None,
+                    village_code=village,
+                )
             )
             return request_id, True
 
-    def request(self, request_id: str) -> RequestRow | None:
+    def request(self, request_id: str, *, village: str | None = None) -> RequestRow | None:
+        """The request; with `village`, None if it is another village's."""
+        query = select(*_ROW_COLUMNS).where(requests.c.id == request_id)
+        if village is not None:
+            query = query.where(requests.c.village_code == village)
         with self._db(write=False) as db:
-            row = db.execute(
-                f"SELECT {_ROW_COLUMNS} FROM requests WHERE id = ?", (request_id,)
-            ).fetchone()
+            row = db.execute(query).first()
         return _request(row) if row else None
 
-    def open_requests(self, nik: str) -> list[RequestRow]:
+    def open_requests(self, nik: str, *, village: str = DEMO_VILLAGE) -> list[RequestRow]:
+        """The resident's requests in `village` that are still going, newest first."""
         with self._db(write=False) as db:
             rows = db.execute(
-                f"SELECT {_ROW_COLUMNS} FROM requests WHERE nik = ?"
-                " AND status NOT IN ('collected', 'cancelled', 'rejected')"
-                " ORDER BY created_at DESC, rowid DESC",
-                (nik,),
-            ).fetchall()
+                select(*_ROW_COLUMNS)
+                .where(
+                    requests.c.nik == nik,
+                    requests.c.village_code == village,
+                    requests.c.status.not_in(("collected", "cancelled", "rejected")),
+                )
+                .order_by(*_NEWEST_FIRST)
+            ).all()
         return [_request(r) for r in rows]
 
-    def requests(self, *, newest: int | None = None) -> list[RequestRow]:
-        """Every request, oldest first; or only the `newest` so many, newest first (the
-        back-office page: the database picks them, not a sort of the whole table)."""
-        order = (
-            "ORDER BY created_at, rowid"
-            if newest is None
-            else ("ORDER BY created_at DESC, rowid DESC LIMIT ?")
-        )
+    def requests(
+        self, *, newest: int | None = None, village: str | None = None
+    ) -> list[RequestRow]:
+        """Every request (of `village`, or of all), oldest first; or only the `newest` so
+        many, newest first (the back-office page: the database picks them, not a sort of
+        the whole table)."""
+        query = select(*_ROW_COLUMNS)
+        if village is not None:
+            query = query.where(requests.c.village_code == village)
+        if newest is None:
+            query = query.order_by(*_OLDEST_FIRST)
+        else:
+            query = query.order_by(*_NEWEST_FIRST).limit(newest)
         with self._db(write=False) as db:
-            rows = db.execute(
-                f"SELECT {_ROW_COLUMNS} FROM requests {order}",
-                () if newest is None else (newest,),
-            ).fetchall()
+            rows = db.execute(query).all()
         return [_request(r) for r in rows]
 
     # --- the back office's signing queue (a worker signs; the page never waits) ------------
@@ -522,156 +630,249 @@ class Store:
         """Ask for a signature; asking again clears a failure, so the job is tried anew."""
         with self._db() as db:
             db.execute(
-                "INSERT INTO sign_jobs VALUES (?, ?, NULL)"
-                " ON CONFLICT (request_id) DO UPDATE SET error = NULL",
-                (request_id, now().isoformat()),
+                self._insert(sign_jobs)
+                .values(request_id=request_id, queued_at=now().isoformat(), error=None)
+                .on_conflict_do_update(index_elements=["request_id"], set_={"error": None})
             )
 
     def next_signature(self) -> str | None:
         """The oldest job that has not failed."""
         with self._db(write=False) as db:
-            row = db.execute(
-                "SELECT request_id FROM sign_jobs WHERE error IS NULL ORDER BY queued_at LIMIT 1"
-            ).fetchone()
-        return str(row[0]) if row else None
+            found = db.execute(
+                select(sign_jobs.c.request_id)
+                .where(sign_jobs.c.error.is_(None))
+                .order_by(sign_jobs.c.queued_at)
+                .limit(1)
+            ).scalar()
+        return str(found) if found is not None else None
 
     def finish_signature(self, request_id: str, error: str | None) -> None:
         with self._db() as db:
             if error is None:
-                db.execute("DELETE FROM sign_jobs WHERE request_id = ?", (request_id,))
+                db.execute(delete(sign_jobs).where(sign_jobs.c.request_id == request_id))
             else:
                 db.execute(
-                    "UPDATE sign_jobs SET error = ? WHERE request_id = ?", (error, request_id)
+                    update(sign_jobs)
+                    .where(sign_jobs.c.request_id == request_id)
+                    .values(error=error)
                 )
 
     def signature_jobs(self) -> dict[str, str | None]:
         """request id -> None (waiting) or why it failed."""
         with self._db(write=False) as db:
-            return dict(db.execute("SELECT request_id, error FROM sign_jobs").fetchall())
+            rows = db.execute(select(sign_jobs.c.request_id, sign_jobs.c.error)).all()
+        return {row.request_id: row.error for row in rows}
 
     def awaiting_signature(self) -> list[RequestRow]:
+        """Of every village."""
         with self._db(write=False) as db:
             rows = db.execute(
-                f"SELECT {_ROW_COLUMNS} FROM requests WHERE status = 'awaiting_signature'"
-            ).fetchall()
+                select(*_ROW_COLUMNS).where(requests.c.status == "awaiting_signature")
+            ).all()
         return [_request(r) for r in rows]
 
     def set_status(self, request_id: str, status: str, *, reject_reason: str | None = None) -> None:
         with self._db() as db:
             db.execute(
-                "UPDATE requests SET status = ?, reject_reason = COALESCE(?, reject_reason), updated_at = ?"
-                " WHERE id = ?",
-                (status, reject_reason, now().isoformat(), request_id),
+                update(requests)
+                .where(requests.c.id == request_id)
+                .values(
+                    status=status,
+                    reject_reason=func.coalesce(reject_reason, requests.c.reject_reason),
+                    updated_at=now().isoformat(),
+                )
             )
 
     def mark_collected(self, request_id: str) -> None:
         """ready -> collected; nothing happens in any other state."""
+        moment = now().isoformat()
         with self._db() as db:
             db.execute(
-                "UPDATE requests SET status = 'collected', updated_at = ?, printed_at = ?"
-                " WHERE id = ? AND status = 'ready'",
-                (now().isoformat(), now().isoformat(), request_id),
+                update(requests)
+                .where(requests.c.id == request_id, requests.c.status == "ready")
+                .values(status="collected", updated_at=moment, printed_at=moment)
             )
 
-    def next_letter_number(self, year: int) -> int:
+    def next_letter_number(self, year: int, *, village: str = DEMO_VILLAGE) -> int:
+        """The village's next letter number in `year` (1, 2, ...)."""
         with self._db() as db:
-            return _next(db, f"letter-{year}")
+            return self._next(db, f"letter-{village}-{year}")
 
     def store_document(
         self, request_id: str, letter_number: str, pdf: bytes, signed_at: datetime
     ) -> bool:
         """Keep the signed letter and mark the request ready; False if it was not awaiting."""
         with self._db() as db:
-            cursor = db.execute(
-                "UPDATE requests SET status = 'ready', letter_number = ?, signed_at = ?, doc_sha256 = ?,"
-                " doc_size = ?, document = ?, updated_at = ? WHERE id = ? AND status = 'awaiting_signature'",
-                (
-                    letter_number,
-                    signed_at.isoformat(),
-                    hashlib.sha256(pdf).hexdigest(),
-                    len(pdf),
-                    pdf,
-                    now().isoformat(),
-                    request_id,
-                ),
+            stored = db.execute(
+                update(requests)
+                .where(requests.c.id == request_id, requests.c.status == "awaiting_signature")
+                .values(
+                    status="ready",
+                    letter_number=letter_number,
+                    signed_at=signed_at.isoformat(),
+                    doc_sha256=hashlib.sha256(pdf).hexdigest(),
+                    doc_size=len(pdf),
+                    document=pdf,
+                    updated_at=now().isoformat(),
+                )
             )
-            return cursor.rowcount == 1
+            return stored.rowcount == 1
 
     def document(self, request_id: str) -> bytes | None:
         with self._db(write=False) as db:
-            row = db.execute("SELECT document FROM requests WHERE id = ?", (request_id,)).fetchone()
-        return bytes(row["document"]) if row and row["document"] is not None else None
+            pdf = db.execute(
+                select(requests.c.document).where(requests.c.id == request_id)
+            ).scalar()
+        return bytes(pdf) if pdf is not None else None
 
     def add_rating(self, kiosk_id: str, request_id: str | None, score: int) -> None:
         with self._db() as db:
             db.execute(
-                "INSERT INTO ratings VALUES (?, ?, ?, ?)",
-                (kiosk_id, request_id, score, now().isoformat()),
+                ratings.insert().values(
+                    kiosk_id=kiosk_id, request_id=request_id, score=score, at=now().isoformat()
+                )
             )
 
     def ratings(self) -> list[dict[str, Any]]:
         with self._db(write=False) as db:
-            return [dict(r) for r in db.execute("SELECT * FROM ratings").fetchall()]
+            return [dict(row._mapping) for row in db.execute(select(ratings)).all()]
 
-    def fleet(self) -> list[tuple[str, str, bool, str | None, str | None]]:
-        """Every kiosk: (id, label, revoked, latest heartbeat JSON, when it came), by id."""
+    def fleet(self) -> list[tuple[str, str, bool, str | None, str | None, str]]:
+        """Every kiosk: (id, label, revoked, latest heartbeat JSON, when it came, village
+        code), by id."""
         with self._db(write=False) as db:
             rows = db.execute(
-                "SELECT k.id, k.label, k.revoked_at, h.body, h.at FROM kiosks k"
-                " LEFT JOIN heartbeats h ON h.kiosk_id = k.id ORDER BY k.id"
-            ).fetchall()
-        return [(r[0], r[1] or r[0], r[2] is not None, r[3], r[4]) for r in rows]
+                select(
+                    kiosks.c.id,
+                    kiosks.c.label,
+                    kiosks.c.revoked_at,
+                    heartbeats.c.body,
+                    heartbeats.c.at,
+                    kiosks.c.village_code,
+                )
+                .select_from(kiosks.outerjoin(heartbeats, heartbeats.c.kiosk_id == kiosks.c.id))
+                .order_by(kiosks.c.id)
+            ).all()
+        return [(r[0], r[1] or r[0], r[2] is not None, r[3], r[4], r[5]) for r in rows]
 
     def add_heartbeat(self, kiosk_id: str, body: str) -> None:
         """The latest heartbeat, and the minute it came in (availability is the share of
         minutes with one: a kiosk sends one a minute)."""
+        moment = now().isoformat()
         with self._db() as db:
             db.execute(
-                "INSERT OR REPLACE INTO heartbeats VALUES (?, ?, ?)",
-                (kiosk_id, body, now().isoformat()),
+                self._insert(heartbeats)
+                .values(kiosk_id=kiosk_id, body=body, at=moment)
+                .on_conflict_do_update(
+                    index_elements=["kiosk_id"], set_={"body": body, "at": moment}
+                )
             )
             db.execute(
-                "INSERT OR IGNORE INTO heartbeat_minutes VALUES (?, ?)",
-                (kiosk_id, int(time.time() // 60)),
+                self._insert(heartbeat_minutes)
+                .values(kiosk_id=kiosk_id, minute=int(time.time() // 60))
+                .on_conflict_do_nothing(index_elements=["kiosk_id", "minute"])
             )
 
     def figures(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
-        """Per kiosk, over [start, end): what SNI ISO 37122 evaluations ask of a
-        self-service point (services delivered, how long they took, availability, ratings)."""
+        """Over [start, end), what SNI ISO 37122 evaluations ask of a self-service point
+        (services delivered, how long they took, availability, ratings): for each village,
+        by code, a row per kiosk (by id) and then the village's own (kiosk_id None, with
+        `kiosks`, how many it has). Every row says its `village_code`."""
         span = (start.isoformat(), end.isoformat())
         minutes = (int(start.timestamp() // 60), int(end.timestamp() // 60))
         with self._db(write=False) as db:
-            kiosks = db.execute("SELECT id, label FROM kiosks ORDER BY id").fetchall()
-            requests = db.execute(
-                "SELECT kiosk_id, status, created_at, signed_at, printed_at, updated_at"
-                " FROM requests WHERE (created_at >= ? AND created_at < ?)"
-                " OR (signed_at >= ? AND signed_at < ?) OR (printed_at >= ? AND printed_at < ?)",
-                span * 3,
-            ).fetchall()
-            beats = dict(
-                db.execute(
-                    "SELECT kiosk_id, COUNT(*) FROM heartbeat_minutes"
-                    " WHERE minute >= ? AND minute < ? GROUP BY kiosk_id",
-                    minutes,
-                ).fetchall()
-            )
-            ratings = db.execute(
-                "SELECT kiosk_id, score FROM ratings WHERE at >= ? AND at < ?", span
-            ).fetchall()
+            all_villages = db.execute(
+                select(villages.c.code, villages.c.name).order_by(villages.c.code)
+            ).all()
+            all_kiosks = db.execute(
+                select(kiosks.c.id, kiosks.c.label, kiosks.c.village_code).order_by(kiosks.c.id)
+            ).all()
+            found = db.execute(
+                select(
+                    requests.c.village_code,
+                    requests.c.kiosk_id,
+                    requests.c.status,
+                    requests.c.created_at,
+                    requests.c.signed_at,
+                    requests.c.printed_at,
+                    requests.c.updated_at,
+                ).where(
+                    within(requests.c.created_at, span)
+                    | within(requests.c.signed_at, span)
+                    | within(requests.c.printed_at, span)
+                )
+            ).all()
+            beats = {
+                row.kiosk_id: row.minutes
+                for row in db.execute(
+                    select(heartbeat_minutes.c.kiosk_id, func.count().label("minutes"))
+                    .where(within(heartbeat_minutes.c.minute, minutes))
+                    .group_by(heartbeat_minutes.c.kiosk_id)
+                ).all()
+            }
+            scores = db.execute(
+                select(ratings.c.kiosk_id, ratings.c.score).where(within(ratings.c.at, span))
+            ).all()
+        requests_found = [dict(row._mapping) for row in found]
+        village_of = {kiosk.id: kiosk.village_code for kiosk in all_kiosks}
         rows = []
-        for kiosk in kiosks:
-            mine = [r for r in requests if r["kiosk_id"] == kiosk["id"]]
-            scores = [r["score"] for r in ratings if r["kiosk_id"] == kiosk["id"]]
-            rows.append(
-                _figures_row(kiosk["id"], kiosk["label"] or kiosk["id"], mine, scores, span)
-                | {"heartbeat_minutes": beats.get(kiosk["id"], 0)}
+        for village in all_villages:
+            mine = [kiosk for kiosk in all_kiosks if kiosk.village_code == village.code]
+            for kiosk in mine:
+                rows.append(
+                    _figures_row(
+                        kiosk.id,
+                        kiosk.label or kiosk.id,
+                        [r for r in requests_found if r["kiosk_id"] == kiosk.id],
+                        [s.score for s in scores if s.kiosk_id == kiosk.id],
+                        span,
+                    )
+                    | {"village_code": village.code, "heartbeat_minutes": beats.get(kiosk.id, 0)}
+                )
+            summary = _figures_row(
+                None,
+                f"Desa {village.name}",
+                [r for r in requests_found if r["village_code"] == village.code],
+                [s.score for s in scores if village_of.get(s.kiosk_id) == village.code],
+                span,
             )
-        village = _figures_row(None, "Desa", list(requests), [r["score"] for r in ratings], span)
-        rows.append(village | {"heartbeat_minutes": sum(beats.values()), "kiosks": len(kiosks)})
+            rows.append(
+                summary
+                | {
+                    "village_code": village.code,
+                    "heartbeat_minutes": sum(beats.get(kiosk.id, 0) for kiosk in mine),
+                    "kiosks": len(mine),
+                }
+            )
         return rows
+
+    def _next(self, db: Connection, name: str) -> int:
+        """The counter's next value, atomically: the row stays locked until the caller's
+        transaction ends, so numbers are handed out in turn and none is lost."""
+        return int(
+            db.execute(
+                self._insert(counters)
+                .values(name=name, value=1)
+                .on_conflict_do_update(
+                    index_elements=["name"], set_={"value": counters.c.value + 1}
+                )
+                .returning(counters.c.value)
+            ).scalar_one()
+        )
 
 
 _WIB = timezone(timedelta(hours=7), "WIB")  # the villages' clock
+
+
+def within(column: ColumnElement[Any], span: tuple[Any, Any]) -> ColumnElement[bool]:
+    """start <= column < end."""
+    return (column >= span[0]) & (column < span[1])
+
+
+# Ties in created_at (one microsecond) go by queue number, then id: the same order on
+# both engines, where SQLite's rowid was.
+_OLDEST_FIRST = (requests.c.created_at, requests.c.tracking_code, requests.c.id)
+_NEWEST_FIRST = tuple(column.desc() for column in _OLDEST_FIRST)
 
 
 def wib(moment: datetime) -> datetime:
@@ -682,86 +883,98 @@ _IDENTITY_KEYS = ("nik", "name", "card_uid", "pin")  # the rest of a demo reside
 
 
 def _insert_resident(
-    db: sqlite3.Connection,
+    db: Connection,
     nik: str,
     name: str,
     card_uid: str | None,
     pin: str,
     data: dict[str, str],
+    village: str,
 ) -> None:
     salt = secrets.token_hex(16)
     db.execute(
-        "INSERT INTO residents VALUES (?, ?, ?, ?, ?, ?)",
-        (nik, name, card_uid, salt, _pin_hash(salt, pin), json.dumps(data)),
+        residents.insert().values(
+            nik=nik,
+            name=name,
+            card_uid=card_uid,
+            pin_salt=salt,
+            pin_hash=_pin_hash(salt, pin),
+            data=json.dumps(data),
+            village_code=village,
+        )
     )
 
 
-def _migrate(db: sqlite3.Connection) -> None:
-    """Bring a database made by an earlier version up to SCHEMA (columns only ever added).
-
-    Under the write lock, so two processes starting on an old file do not both add them.
-    """
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        for table, added in (("requests", ADDED_REQUEST_COLUMNS), ("kiosks", ADDED_KIOSK_COLUMNS)):
-            have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-            for name, definition in added:
-                if name not in have:
-                    db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
-        # Device tokens were kept as they are before enrolment came: keep digests only.
-        for kiosk_id, token in db.execute("SELECT id, token FROM kiosks").fetchall():
-            if not token.startswith("sha256:"):
-                db.execute(
-                    "UPDATE kiosks SET token = ? WHERE id = ?", (token_digest(token), kiosk_id)
-                )
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
+def _insert_village(db: Connection, village: Village, services: list[str]) -> None:
+    db.execute(
+        villages.insert().values(
+            code=village.code,
+            name=village.name,
+            district=village.district,
+            regency=village.regency,
+            province=village.province,
+            address=village.address,
+            head_name=village.head_name,
+            services=json.dumps(list(services)),
+            created_at=now().isoformat(),
+        )
+    )
 
 
-def _next(db: sqlite3.Connection, name: str) -> int:
-    db.execute("INSERT OR IGNORE INTO counters VALUES (?, 0)", (name,))
-    db.execute("UPDATE counters SET value = value + 1 WHERE name = ?", (name,))
-    return int(db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()[0])
+def _village(row: Row[Any]) -> VillageRow:
+    village = Village(
+        code=row.code,
+        name=row.name,
+        district=row.district,
+        regency=row.regency,
+        province=row.province,
+        address=row.address,
+        head_name=row.head_name,
+    )
+    return VillageRow(village, list(json.loads(row.services)))
 
 
-def _resident(row: sqlite3.Row) -> Resident:
-    return Resident(row["nik"], row["name"], row["card_uid"], json.loads(row["data"]))
+def _resident(row: Row[Any]) -> Resident:
+    return Resident(row.nik, row.name, row.card_uid, json.loads(row.data))
 
 
-def _request(row: sqlite3.Row) -> RequestRow:
+def _request(row: Row[Any]) -> RequestRow:
     def moment(value: str | None) -> datetime | None:
         return datetime.fromisoformat(value) if value else None
 
     return RequestRow(
-        id=row["id"],
-        tracking_code=row["tracking_code"],
-        nik=row["nik"],
-        kiosk_id=row["kiosk_id"],
-        service_code=row["service_code"],
-        fields=json.loads(row["fields"]),
-        status=row["status"],
-        created_at=datetime.fromisoformat(row["created_at"]),
-        updated_at=datetime.fromisoformat(row["updated_at"]),
-        reject_reason=row["reject_reason"],
-        letter_number=row["letter_number"],
-        signed_at=moment(row["signed_at"]),
-        doc_sha256=row["doc_sha256"],
-        doc_size=row["doc_size"],
-        identity_verified=bool(row["identity_verified"]),
-        kiosk_reference=row["kiosk_reference"],
-        submitted_at=moment(row["submitted_at"]),
+        id=row.id,
+        tracking_code=row.tracking_code,
+        nik=row.nik,
+        kiosk_id=row.kiosk_id,
+        service_code=row.service_code,
+        fields=json.loads(row.fields),
+        status=row.status,
+        created_at=datetime.fromisoformat(row.created_at),
+        updated_at=datetime.fromisoformat(row.updated_at),
+        reject_reason=row.reject_reason,
+        letter_number=row.letter_number,
+        signed_at=moment(row.signed_at),
+        doc_sha256=row.doc_sha256,
+        doc_size=row.doc_size,
+        identity_verified=bool(row.identity_verified),
+        kiosk_reference=row.kiosk_reference,
+        submitted_at=moment(row.submitted_at),
+        village_code=row.village_code,
     )
 
 
 def _figures_row(
-    kiosk_id: str | None, label: str, requests: list[Any], scores: list[int], span: tuple[str, str]
+    kiosk_id: str | None,
+    label: str,
+    requests: list[dict[str, Any]],
+    scores: list[int],
+    span: tuple[str, str],
 ) -> dict[str, Any]:
     def within(value: str | None) -> bool:
         return value is not None and span[0] <= value < span[1]
 
-    def hours(rows: list[Any], end: str) -> float | None:
+    def hours(rows: list[dict[str, Any]], end: str) -> float | None:
         taken = sorted(
             (datetime.fromisoformat(r[end]) - datetime.fromisoformat(r["created_at"]))
             .total_seconds() / 3600
