@@ -771,11 +771,14 @@ def main() -> int:
         "server_log_errors_by_kind": dict(logged.most_common()),
         "server_log_first_error": first_logged,
         "server_peak_rss_mib": {str(pid): round(mib, 1) for pid, mib in rss.items()},
-        "server_cpu_s": round(run.server_cpu, 1),
+        "server_cpu_s": round(sum(run.server_cpu.values()), 1),
+        "server_cpu_s_per_process": {str(pid): round(t, 1) for pid, t in run.server_cpu.items()},
         "client_cpu_s": round(run.client_cpu, 1),
         "machine_cpus": os.cpu_count() or 1,
         "machine_busy_pct": round(run.machine_pct, 1),
-        "other_processes_cpu_s": round(run.machine_cpu - run.server_cpu - run.client_cpu, 1),
+        "other_processes_cpu_s": round(
+            run.machine_cpu - sum(run.server_cpu.values()) - run.client_cpu, 1
+        ),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     if args.json:
@@ -790,7 +793,7 @@ class Run:
     started: float  # perf_counter
     elapsed: float
     client_cpu: float
-    server_cpu: float
+    server_cpu: dict[int, float]  # CPU seconds of each of the server's processes
     machine_pct: float
     machine_cpu: float  # CPU seconds used by every process, all CPUs
     stuck: list[str]
@@ -808,7 +811,8 @@ def load(server: BenchServer, kiosks: list[Kiosk], args: Any) -> Run:
     for thread in threads:
         thread.start()
     server_pids = process_tree(server.pid)
-    client_cpu, server_cpu = client_cpu_seconds(), sum(map(cpu_seconds, server_pids))
+    client_cpu = client_cpu_seconds()
+    server_cpu = {pid: cpu_seconds(pid) for pid in server_pids}
     busy = machine_busy()
     start.deadline = time.monotonic() + args.duration
     started = time.perf_counter()
@@ -821,7 +825,9 @@ def load(server: BenchServer, kiosks: list[Kiosk], args: Any) -> Run:
         started=started,
         elapsed=elapsed,
         client_cpu=client_cpu_seconds() - client_cpu,
-        server_cpu=sum(map(cpu_seconds, process_tree(server.pid))) - server_cpu,
+        server_cpu={
+            pid: cpu_seconds(pid) - server_cpu.get(pid, 0.0) for pid in process_tree(server.pid)
+        },
         machine_pct=100 * (busy_now[0] - busy[0]) / max(1, busy_now[1] - busy[1]),
         machine_cpu=(busy_now[0] - busy[0]) / os.sysconf("SC_CLK_TCK"),
         stuck=[k.kiosk_id for k, t in zip(kiosks, threads, strict=True) if t.is_alive()],
@@ -884,6 +890,18 @@ def report(f: dict[str, Any]) -> None:
         "share is taken from the server, and these figures understate what the server alone "
         "would do."
     )
+    busiest = max(f["server_cpu_s_per_process"].values(), default=0.0) / seconds
+    if busiest >= 0.85:
+        print(
+            f"  a server process used {busiest:.2f} cores: Python code runs on one core per "
+            "process, so that process was the bottleneck (more --workers would spread it)"
+        )
+    if f["machine_busy_pct"] >= 90:
+        print(
+            f"  the machine was saturated ({f['machine_busy_pct']:.0f}% busy): the client "
+            f"({f['client_cpu_s'] / seconds:.2f} cores) and other processes "
+            f"({f['other_processes_cpu_s'] / seconds:.2f} cores) took that from the server"
+        )
 
 
 if __name__ == "__main__":
