@@ -33,6 +33,8 @@ from pydantic import (
 from apm_api.form_text import normalise_text, text_problem
 
 API_PREFIX = "/api/v1"
+# An Idempotency-Key: 8 to 200 visible ASCII characters (a UUID fits).
+IDEMPOTENCY_KEY_PATTERN = "^[!-~]{8,200}$"
 
 NIK_PATTERN = r"^[0-9]{16}$"
 PIN_PATTERN = r"^[0-9]{6}$"
@@ -477,6 +479,7 @@ class FleetKiosk(Answer):
 
     kiosk_id: str
     label: str
+    village_code: str | None = None  # kode wilayah of the village it serves
     revoked: bool = False
     last_seen: datetime | None = None  # the latest heartbeat's arrival (None: never)
     late: bool  # not seen for longer than the server's fleet_late_s
@@ -503,11 +506,25 @@ class HeartbeatAck(Answer):
 # --- enrolment: how a kiosk gets its device token -----------------------------------------
 
 
+class VillageSetup(Sent):
+    """A village a district server serves: who it is, and which services its kiosks offer
+    (codes of the district's catalogue, in the order the kiosks list them)."""
+
+    village: Village
+    services: list[str] = Field(min_length=1, max_length=50)
+
+
+class Villages(Answer):
+    villages: list[VillageSetup]
+
+
 class EnrolmentCreate(Sent):
     """An administrator asks for a one-time enrolment token for a kiosk about to be set up."""
 
     label: str = Field(min_length=1, max_length=80)  # e.g. "Balai desa Sumberejo"
     valid_hours: int = Field(default=72, ge=1, le=720)
+    # The village (kode wilayah) the kiosk will serve; None: the server's first village.
+    village_code: str | None = Field(default=None, min_length=1, max_length=20)
 
 
 class EnrolmentToken(Answer):

@@ -46,6 +46,20 @@ def _parser() -> argparse.ArgumentParser:
         help="sign each request S seconds after it is submitted (demo)",
     )
     serve.add_argument("--public-url", default=None, help="base URL printed in letters' QR codes")
+    serve.add_argument(
+        "--database-url",
+        default=os.environ.get("APM_SERVER_DATABASE_URL"),
+        metavar="URL",
+        help="SQLAlchemy URL of the database, e.g. postgresql+psycopg://apm@db/apm for a "
+        "district (default: SQLite in the state directory; env APM_SERVER_DATABASE_URL)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes (a district on PostgreSQL: about one per core)",
+    )
     serve.set_defaults(run=_serve)
 
     sign = sub.add_parser("sign", help="sign a request as the village head")
@@ -66,31 +80,63 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from apm_server.app import build_server
+    import uvicorn
 
-    httpd, office, signer = build_server(
+    from apm_server.app import ServerSettings, build
+    from apm_server.serving import bound_socket, uvicorn_config
+
+    settings = ServerSettings(
         args.state_dir,
-        args.host,
-        args.port,
         auto_sign_delay_s=args.auto_sign_delay,
-        demo=True,
         public_url=args.public_url,
+        database_url=args.database_url,
     )
+    url = f"http://{args.host}:{args.port}"
+    if args.workers > 1:
+        # Each worker builds its own application from the environment (uvicorn imports
+        # the factory in every worker process).
+        os.environ.update(settings.environment(), APM_SERVER_URL=url)
+        print(f"apm-server {__version__}: {args.workers} workers on {url}", flush=True)
+        config = uvicorn_config(
+            "apm_server.app:worker_app",
+            args.host,
+            args.port,
+            version=__version__,
+            factory=True,
+            workers=args.workers,
+        )
+        # What uvicorn.run does for workers: one listening socket, shared by the
+        # processes a supervisor starts (and restarts if one dies).
+        from uvicorn.supervisors import Multiprocess
+
+        shared = config.bind_socket()
+        Multiprocess(config, sockets=[shared]).run()
+        return 0
+    listening = bound_socket(args.host, args.port)
+    url = f"http://{args.host}:{listening.getsockname()[1]}"
+    app, office, signer = build(settings, url)
     if signer is not None:
         signer.start()
+    where = _without_password(args.database_url) if args.database_url else args.state_dir
     print(
-        f"apm-server {__version__}: listening on http://{args.host}:{httpd.server_port} "
-        f"(state in {args.state_dir}, demo CA {office.ca.ca_cert})",
+        f"apm-server {__version__}: listening on {url} (data in {where}, demo CA "
+        f"{office.ca.ca_cert})",
         flush=True,
     )
     office.start_signing()  # the back-office page's signatures
     try:
-        httpd.serve_forever()
+        config = uvicorn_config(app, args.host, args.port, version=__version__)
+        uvicorn.Server(config).run(sockets=[listening])
     finally:
         office.stop_signing()
-        httpd.server_close()
         office.store.close()
     return 0
+
+
+def _without_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _office(args: argparse.Namespace):

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from apm_api.models import DocumentInfo, LetterRequest, RequestStatus, Service, Text
+from apm_api.models import DocumentInfo, LetterRequest, RequestStatus, Service, Text, Village
 from apm_server import demo_data
 from apm_server.letter import (
     LetterContent,
@@ -19,12 +20,14 @@ from apm_server.letter import (
     render_letter,
     service_paragraph,
 )
-from apm_server.signing import DemoCA, ensure_demo_ca, sign_pdf
-from apm_server.store import RequestRow, Store, mask_nik, now, wib
+from apm_server.signing import DemoCA, ensure_demo_ca, ensure_village_signer, sign_pdf
+from apm_server.store import RequestRow, Store, VillageRow, mask_nik, now, wib
 
 log = logging.getLogger(__name__)
 
 DB_NAME = "apm-server.sqlite3"
+ALL_VILLAGES = "*"
+VILLAGE_CACHE_S = 30.0  # a village renamed or given a service shows within this
 
 
 class OfficeError(Exception):
@@ -33,19 +36,29 @@ class OfficeError(Exception):
 
 class Office:
     def __init__(
-        self, state_dir: Path, public_url: str = "http://127.0.0.1:8080", *, demo: bool = False
+        self,
+        state_dir: Path,
+        public_url: str = "http://127.0.0.1:8080",
+        *,
+        demo: bool = False,
+        database_url: str | None = None,
     ) -> None:
-        """demo: a database without residents gets the demo residents (see Store)."""
+        """demo: a database without residents gets the demo residents (see Store).
+        database_url: a SQLAlchemy URL (PostgreSQL for a district); by default the SQLite
+        file in state_dir."""
         self.state_dir = state_dir
         self.public_url = public_url.rstrip("/")
-        self.store = Store(state_dir / DB_NAME, demo=demo)
-        self.village = demo_data.VILLAGE
+        self.store = Store(database_url or state_dir / DB_NAME, demo=demo)
+        self.village = demo_data.VILLAGE  # the demo village: a new database's first
+        # The district's catalogue: every service any of its villages may offer.
         self.services = {s.code: s for s in demo_data.SERVICES}
+        self._villages: dict[str, tuple[float, VillageRow]] = {}
         self._ca: DemoCA | None = None
         self._signer: SigningWorker | None = None
         # Set by the office (PUT /admin/out-of-service): the kiosks show it and take nobody.
-        # Kept in memory: a restarted server opens its kiosks again.
-        self.out_of_service: Text | None = None
+        # Per village code, ALL_VILLAGES for every one. Kept in memory: a restarted server
+        # opens its kiosks again.
+        self.out_of_service: dict[str, Text] = {}
         # The fleet view flags a kiosk not heard from for this long (3 missed heartbeats).
         self.fleet_late_s = 180
 
@@ -56,6 +69,32 @@ class Office:
                 self.state_dir / "demo-ca", self.village.head_name, self.village.name
             )
         return self._ca
+
+    def village_row(self, code: str) -> VillageRow:
+        """A village and its services, remembered for a short while (asked per request)."""
+        known = self._villages.get(code)
+        if known is not None and time.monotonic() - known[0] < VILLAGE_CACHE_S:
+            return known[1]
+        row = self.store.village(code)
+        if row is None:
+            raise OfficeError(f"no village {code!r}")
+        self._villages[code] = (time.monotonic(), row)
+        return row
+
+    def village_of(self, code: str) -> Village:
+        return self.village_row(code).village
+
+    def services_of(self, code: str) -> dict[str, Service]:
+        """The services this village's kiosks offer, in the village's order."""
+        enabled = self.village_row(code).services
+        return {c: self.services[c] for c in enabled if c in self.services}
+
+    def ca_for(self, code: str) -> DemoCA:
+        """The village head's signing certificate, under the district's one demo CA."""
+        if code == self.village.code:
+            return self.ca
+        village = self.village_of(code)
+        return ensure_village_signer(self.ca, code, village.head_name, village.name)
 
     def verify_url(self, row: RequestRow) -> str:
         return f"{self.public_url}/verify/{row.id}?code={row.tracking_code}"
@@ -101,15 +140,19 @@ class Office:
             raise OfficeError(f"request {request_id} is {row.status}, not awaiting a signature")
         issued = wib(now())
         service = self.services[row.service_code]
+        village = self.village_of(row.village_code)
         number = letter_number(
             demo_data.LETTER_CODES.get(row.service_code, "470"),
-            self.store.next_letter_number(issued.year),
-            self.village,
+            self.store.next_letter_number(issued.year, village=village.code),
+            village,
             issued,
         )
-        pdf = render_letter(self._content(row, service, number, issued))
+        pdf = render_letter(self._content(row, service, number, issued, village))
         signed = sign_pdf(
-            pdf, self.ca, reason=f"{service.name.id} {number}", location=f"Desa {self.village.name}"
+            pdf,
+            self.ca_for(village.code),
+            reason=f"{service.name.id} {number}",
+            location=f"Desa {village.name}",
         )
         # The letter's date and the recorded signing time are the same moment.
         if not self.store.store_document(row.id, number, signed, issued.astimezone(UTC)):
@@ -139,7 +182,7 @@ class Office:
         return self.require(request_id)
 
     def _content(
-        self, row: RequestRow, service: Service, number: str, issued: datetime
+        self, row: RequestRow, service: Service, number: str, issued: datetime, village: Village
     ) -> LetterContent:
         resident = self.store.resident(row.nik)
         data = dict(resident.data) if resident else {}
@@ -149,11 +192,11 @@ class Office:
         if birth:
             data["birth_date_text"] = indonesian_date(date.fromisoformat(birth))
         return LetterContent(
-            village=self.village,
+            village=village,
             title=service.name.id,
             number=number,
             resident=data,
-            paragraph=service_paragraph(row.service_code, row.fields, self.village),
+            paragraph=service_paragraph(row.service_code, row.fields, village),
             purpose=_purpose(service, row.fields),
             issued=issued,
             verify_url=self.verify_url(row),

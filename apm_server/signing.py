@@ -14,6 +14,7 @@ from io import BytesIO
 from pathlib import Path
 
 CA_NAME = "APM Demo Root CA"
+CA_KEY = "ca-key.pem"
 
 
 @dataclass(frozen=True)
@@ -82,13 +83,76 @@ def ensure_demo_ca(folder: Path, head_name: str, village: str) -> DemoCA:
     pem = serialization.Encoding.PEM
     paths.ca_cert.write_bytes(ca_cert.public_bytes(pem))
     paths.signer_cert.write_bytes(signer_cert.public_bytes(pem))
-    key_bytes = signer_key.private_bytes(
-        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    _write_key(paths.signer_key, signer_key)
+    _write_key(folder / CA_KEY, ca_key)  # further villages' heads get certificates from it
+    return paths
+
+
+def ensure_village_signer(ca: DemoCA, code: str, head_name: str, village: str) -> DemoCA:
+    """Another village's head, certified by the same demo CA (one ca.pem for a district's
+    kiosks); made once in `villages/<code>/` beside the CA, reused after."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    folder = ca.ca_cert.parent / "villages" / code
+    paths = DemoCA(ca.ca_cert, folder / "signer-cert.pem", folder / "signer-key.pem")
+    if paths.signer_cert.exists() and paths.signer_key.exists():
+        return paths
+    ca_key_path = ca.ca_cert.parent / CA_KEY
+    if not ca_key_path.exists():
+        raise RuntimeError(
+            f"the demo CA in {ca.ca_cert.parent} was made before several villages and kept no "
+            "key: remove that folder (kiosks then need the new ca.pem)"
+        )
+    ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    ca_cert = x509.load_pem_x509_certificate(ca.ca_cert.read_bytes())
+    template = x509.load_pem_x509_certificate(ca.signer_cert.read_bytes())
+    subject = x509.Name(
+        [
+            a
+            for a in template.subject
+            if a.oid not in (x509.NameOID.COMMON_NAME, x509.NameOID.ORGANIZATIONAL_UNIT_NAME)
+        ]
+        + [
+            x509.NameAttribute(x509.NameOID.ORGANIZATIONAL_UNIT_NAME, f"Kepala Desa {village}"),
+            x509.NameAttribute(x509.NameOID.COMMON_NAME, head_name),
+        ]
     )
-    fd = os.open(paths.signer_key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    signer_key = ec.generate_private_key(ec.SECP256R1())
+    start = datetime.now(UTC) - timedelta(days=1)
+    signer_cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(ca_cert.subject)
+        .public_key(signer_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=1825))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(cert_sign=False), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_key(paths.signer_key, signer_key)
+    paths.signer_cert.write_bytes(signer_cert.public_bytes(serialization.Encoding.PEM))
+    return paths
+
+
+def _write_key(path: Path, key: object) -> None:
+    """A private key, readable by its owner only from the moment it exists."""
+    from cryptography.hazmat.primitives import serialization
+
+    key_bytes = key.private_bytes(  # type: ignore[attr-defined]
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as key_file:
         key_file.write(key_bytes)
-    return paths
 
 
 def _key_usage(*, cert_sign: bool):

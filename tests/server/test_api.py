@@ -16,7 +16,7 @@ from referencing.jsonschema import DRAFT202012
 
 from apm_api.logo import decode_logo
 from apm_api.models import IdentifyByCard, IdentifyByNikPin, MarkPrinted, SubmitRequest
-from apm_api.openapi import render
+from apm_server.openapi import render
 from apm_server import store
 from apm_server.app import RunningServer
 from kiosk.backend.client import BackendClient
@@ -581,7 +581,7 @@ def test_committed_openapi_is_current_and_valid(openapi: dict):
     from openapi_spec_validator import validate
 
     assert OPENAPI.read_text(encoding="utf-8") == render(), (
-        "api/openapi.yaml is stale: run python -m apm_api.openapi > api/openapi.yaml"
+        "api/openapi.yaml is stale: run python -m apm_server.openapi > api/openapi.yaml"
     )
     validate(openapi)
     assert openapi["openapi"].startswith("3.1")

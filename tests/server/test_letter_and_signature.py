@@ -7,7 +7,7 @@ import re
 import shutil
 import struct
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +33,7 @@ class Letter:
     path: Path
     status: dict
     ca_pem: bytes
-    headers: dict[str, str]
+    headers: Mapping[str, str]
     tracking_code: str
 
 
@@ -55,7 +55,7 @@ def letter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Letter]:
             path=path,
             status=kiosk.status(request["id"]),
             ca_pem=running.ca_cert_path.read_bytes(),
-            headers=dict(download.headers),
+            headers=download.headers,  # case-insensitive, as HTTP header names are
             tracking_code=request["tracking_code"],
         )
         kiosk.close()

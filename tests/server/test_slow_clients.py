@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from apm_server import app as server_app
+from apm_server import serving
 
 from .conftest import API, Kiosk
 
@@ -68,7 +68,7 @@ def trickle(kiosk: Kiosk, stop: threading.Event, cut: list[float]) -> None:
 def test_a_trickling_client_is_cut_off_and_others_are_served_meanwhile(
     kiosk: Kiosk, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr(server_app, "REQUEST_S", 2.0)
+    monkeypatch.setattr(serving, "REQUEST_S", 2.0)
     stop, cut = threading.Event(), []
     slow = [threading.Thread(target=trickle, args=(kiosk, stop, cut)) for _ in range(30)]
     for client in slow:
@@ -84,3 +84,31 @@ def test_a_trickling_client_is_cut_off_and_others_are_served_meanwhile(
         stop.set()
     assert len(cut) == 30, "a trickling client was still held after 10 s"
     assert max(cut) < 2.0 + 1.5  # its deadline, and a read's worth
+
+
+def test_a_body_trickled_in_is_cut_off_at_the_same_deadline(
+    kiosk: Kiosk, monkeypatch: pytest.MonkeyPatch
+):
+    """Headers whole, then the body a byte at a time: the request's clock still runs."""
+    monkeypatch.setattr(serving, "REQUEST_S", 2.0)
+    head = (
+        f"POST {API}/identify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {kiosk.server.kiosk_token}\r\nContent-Length: 500\r\n\r\n"
+    )
+    with socket.create_connection(address(kiosk), timeout=10) as connection:
+        started = time.monotonic()
+        connection.sendall(head.encode())
+        answer = b""
+        try:
+            for _ in range(40):
+                connection.sendall(b" ")
+                connection.settimeout(0.3)
+                try:
+                    answer = connection.recv(1024)
+                    break  # closed (b"") or answered
+                except TimeoutError:
+                    continue
+        except OSError:
+            pass
+        held = time.monotonic() - started
+    assert answer == b"" and held < 2.0 + 1.0, (answer, held)
