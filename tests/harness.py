@@ -1,5 +1,7 @@
-"""Shared test harness: a host that plays the GUI thread for a KioskRuntime, and a real
-`apm-server` process that can be stopped and started again on the same port."""
+"""Shared test harness: a host that plays the GUI thread for a KioskRuntime, a real
+`apm-server` process that can be stopped and started again on the same port, and the
+server's database: its SQLite file, or under APM_TEST_POSTGRES a PostgreSQL database of its
+own for every test server."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from apm_server.app import RunningServer, start_server
 from kiosk.flow import Screen
 from kiosk.flow import events as ev
 from kiosk.runtime import KioskRuntime
+from tests.databases import database_url
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -70,10 +73,18 @@ class Host:
         return self.runtime.devices[role].simulator
 
 
+def start_reference_server(state_dir: Path, **options: Any) -> RunningServer:
+    """`apm_server.app.start_server` on the test's database (see `database_url`)."""
+    url = database_url(state_dir)
+    if url is not None:
+        options.setdefault("database_url", url)
+    return start_server(state_dir, **options)
+
+
 @contextmanager
 def serving(state_dir: Path, **options: Any) -> Iterator[RunningServer]:
     """The reference server in this process, stopped (connections and all) afterwards."""
-    running = start_server(state_dir, **options)
+    running = start_reference_server(state_dir, **options)
     try:
         yield running
     finally:
@@ -110,6 +121,9 @@ class ServerProcess:
         ]  # fmt: skip
         if self.auto_sign_delay_s is not None:
             command += ["--auto-sign-delay", str(self.auto_sign_delay_s)]
+        url = database_url(self.state_dir)
+        if url is not None:
+            command += ["--database-url", url]
         self.state_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.state_dir / "server-output.log"
         # A file, not a pipe: nobody drains a pipe, and a full one would stall the server.

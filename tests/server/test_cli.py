@@ -14,6 +14,7 @@ import requests
 
 from apm_server import __version__
 from apm_server.app import RunningServer
+from tests.databases import database_url
 
 from .conftest import SITI_MASKED, SITI_NIK, Kiosk
 
@@ -41,7 +42,12 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
 
 
 @pytest.fixture
-def state(server: RunningServer) -> str:
+def state(server: RunningServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The server's state folder; the commands find its database there, or (a server on
+    PostgreSQL) from the environment, as an office's shell would have it."""
+    url = database_url(server.office.state_dir)
+    if url is not None:
+        monkeypatch.setenv("APM_SERVER_DATABASE_URL", url)
     return str(server.office.state_dir)
 
 

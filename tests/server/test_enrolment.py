@@ -9,8 +9,10 @@ import threading
 from pathlib import Path
 
 import requests
+from sqlalchemy import text
 
 from apm_server.store import Store
+from tests.databases import everything_in
 
 from .conftest import API, Kiosk
 from .test_api import error_of
@@ -75,8 +77,8 @@ def test_two_kiosks_racing_with_one_token_get_one_device_token(kiosk: Kiosk):
 def test_unknown_and_expired_tokens_are_refused(kiosk: Kiosk, tmp_path: Path):
     assert error_of(enrol(kiosk, "x" * 43)) == (403, "forbidden")
     token = enrolment(kiosk, hours=1)["token"]
-    with sqlite3.connect(kiosk.server.office.store.path) as db:
-        db.execute("UPDATE enrolments SET expires_at = '2020-01-01T00:00:00+00:00'")
+    with kiosk.server.office.store.engine.begin() as db:
+        db.execute(text("UPDATE enrolments SET expires_at = '2020-01-01T00:00:00+00:00'"))
     refused = enrol(kiosk, token)
     assert error_of(refused) == (403, "forbidden")
     assert "expired" in refused.json()["message"]["en"]
@@ -102,7 +104,7 @@ def test_the_server_keeps_no_working_token(kiosk: Kiosk):
     """A copy of the database gives no device or enrolment token that works."""
     token = enrolment(kiosk)["token"]
     device_token = enrol(kiosk, token).json()["device_token"]
-    dump = "\n".join(sqlite3.connect(kiosk.server.office.store.path).iterdump())
+    dump = everything_in(kiosk.server.office.store)
     assert token not in dump and device_token not in dump
     assert kiosk.server.kiosk_token not in dump  # the demo kiosk's too
 

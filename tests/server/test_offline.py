@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
+from sqlalchemy import text
 
 from apm_server.app import RunningServer
 
@@ -89,9 +89,8 @@ def test_a_request_with_a_session_is_verified(kiosk: Kiosk):
 def test_the_verified_flag_is_a_column_of_the_database(kiosk: Kiosk, server: RunningServer):
     offline = kiosk.submit_offline("key-offline-column", BY_CARD).json()
     online = kiosk.new_request("key-online-column")
-    path = Path(server.office.state_dir) / "apm-server.sqlite3"
-    with sqlite3.connect(path) as db:
-        flags = dict(db.execute("SELECT id, identity_verified FROM requests").fetchall())
+    with server.office.store.engine.connect() as db:
+        flags = dict(db.execute(text("SELECT id, identity_verified FROM requests")).all())
     assert flags == {offline["id"]: 0, online["id"]: 1}
 
 

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from apm_server.store import LOCK_SECONDS, PinLimits, Store
+from tests.databases import server_store
 
 from .conftest import API, SITI_CARD, Kiosk
 from .test_api import error_of
@@ -62,7 +63,7 @@ def test_another_kiosk_is_not_held_back_by_one_that_sprays(kiosk: Kiosk):
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "server.db", demo=True, pin_limits=PinLimits(2.0, 5, 8))
+    return server_store(tmp_path / "server", demo=True, pin_limits=PinLimits(2.0, 5, 8))
 
 
 def miss(store: Store, kiosk: str, i: int):

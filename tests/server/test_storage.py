@@ -10,6 +10,7 @@ from pathlib import Path
 
 from apm_server.office import DB_NAME
 from apm_server.store import Store
+from tests.databases import server_store, sqlite_only
 
 from .conftest import SITI_CARD, SITI_NIK, Kiosk, serving
 
@@ -84,6 +85,7 @@ def columns(path: Path) -> set[str]:
     return found
 
 
+@sqlite_only
 def test_a_first_release_database_is_upgraded_in_place(tmp_path: Path):
     state = tmp_path / "old-state"
     make_first_release_database(state / DB_NAME)
@@ -116,7 +118,7 @@ def test_a_first_release_database_is_upgraded_in_place(tmp_path: Path):
 
 
 def test_the_pool_serves_threads_at_once(tmp_path: Path):
-    store = Store(tmp_path / "threads.sqlite3", demo=True)
+    store = server_store(tmp_path / "threads", demo=True)
     errors: list[BaseException] = []
 
     def work(n: int) -> None:

@@ -7,9 +7,7 @@ import time
 from pathlib import Path
 
 from apm_api.models import Heartbeat, LetterRequest, MarkPrinted, Rating
-from apm_server.app import RunningServer, start_server
-from apm_server.office import DB_NAME
-from apm_server.store import Store
+from apm_server.app import RunningServer
 from kiosk.config import SyncSection
 from kiosk.storage import OutboxKind
 from kiosk.sync import (
@@ -19,6 +17,8 @@ from kiosk.sync import (
     SubmitFailedForGood,
     SubmitSettled,
 )
+from tests.databases import server_store
+from tests.harness import start_reference_server
 from tests.sync.conftest import (
     BUDI_NIK,
     FAST,
@@ -185,7 +185,7 @@ def test_items_wait_while_the_server_is_down_and_go_when_it_is_back(
     settled = kiosk.events_of(SubmitSettled)
     assert [e.item_id for e in settled[1:]] == [item.id for _, item in waiting]
     again.kill()
-    store = Store(server_state / DB_NAME)
+    store = server_store(server_state)
     try:
         assert len(store.requests()) == 3  # each exactly once
     finally:
@@ -215,7 +215,7 @@ def test_a_down_link_with_nothing_queued_comes_up_by_itself(
 
 def test_wake_sends_at_once_when_the_link_is_back(tmp_path: Path, make_kiosk) -> None:
     server_state = tmp_path / "server"
-    running = start_server(server_state, auto_sign_delay_s=None)
+    running = start_reference_server(server_state, auto_sign_delay_s=None)
     port = port_of(running)
     running.stop()
     slow = SyncSection(retry_min_s=60, retry_max_s=600, down_after_failures=1)
@@ -232,7 +232,7 @@ def test_wake_sends_at_once_when_the_link_is_back(tmp_path: Path, make_kiosk) ->
 
 
 def test_stop_is_prompt_and_loses_nothing(tmp_path: Path, make_kiosk) -> None:
-    running = start_server(tmp_path / "server", auto_sign_delay_s=None)
+    running = start_reference_server(tmp_path / "server", auto_sign_delay_s=None)
     running.stop()
     kiosk: Kiosk = make_kiosk(running)
     kiosk.queue(card=SITI_CARD)
@@ -282,7 +282,7 @@ def test_the_prefetch_waits_for_the_village_head(server, make_kiosk) -> None:
 def test_a_letter_failing_its_check_is_not_kept(
     signing_server, make_kiosk, tmp_path: Path, caplog
 ) -> None:
-    other = start_server(tmp_path / "other-village", auto_sign_delay_s=None)
+    other = start_reference_server(tmp_path / "other-village", auto_sign_delay_s=None)
     other.stop()
     foreign_ca = other.ca_cert_path.read_bytes()  # a real CA, just not this backend's
     kiosk: Kiosk = make_kiosk(signing_server, anchors=[foreign_ca])
