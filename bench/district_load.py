@@ -84,8 +84,14 @@ class BenchServer(ServerProcess):
     """tests.harness.ServerProcess (its port, URL, stop), started with the options this
     bench needs (`--database-url`) and taken as ready when /healthz answers."""
 
-    def __init__(self, state_dir: Path, database_url: str | None, workers: int | None) -> None:
-        super().__init__(state_dir, auto_sign_delay_s=0.0)
+    def __init__(
+        self,
+        state_dir: Path,
+        database_url: str | None,
+        workers: int | None,
+        auto_sign_delay_s: float = 0.0,
+    ) -> None:
+        super().__init__(state_dir, auto_sign_delay_s=auto_sign_delay_s)
         self.database_url, self.workers = database_url, workers
         self.log_path = state_dir / "server-output.log"
 
@@ -94,7 +100,7 @@ class BenchServer(ServerProcess):
         command = [
             sys.executable, "-m", "apm_server.cli", "serve", "--host", "127.0.0.1",
             "--port", str(self.port), "--state-dir", str(self.state_dir),
-            "--auto-sign-delay", "0",
+            "--auto-sign-delay", f"{self.auto_sign_delay_s:g}",
         ]  # fmt: skip
         if self.database_url is not None:
             command += ["--database-url", self.database_url]
@@ -361,7 +367,7 @@ class Kiosk:
         request_id = sent.request_id
 
         deadline, polls = time.monotonic() + CALL_TIMEOUT_S, 0
-        while True:  # signed inside the submit: ready at the first look
+        while True:  # signed inside the submit (auto-sign 0): ready at the first look
             answer = self.call("status", "GET", f"/requests/{request_id}", 200)
             if answer is None:
                 return
@@ -451,6 +457,9 @@ class Kiosk:
 
     def run(self, start: Start, sessions: int | None, options: Any) -> None:
         start.go.wait()
+        if options.ramp:  # kiosks that do not all start at the same instant
+            pause = self.rng.uniform(0, options.ramp)
+            time.sleep(max(0.0, min(pause, start.deadline - time.monotonic())))
         while time.monotonic() < start.deadline and (sessions is None or self.sessions < sessions):
             try:
                 if time.monotonic() - self.last_heartbeat >= options.heartbeat_every:
@@ -458,8 +467,9 @@ class Kiosk:
                 self.session(options.retry_share, options.race_share)
             except Exception as exc:  # an answer of the wrong shape (or a bug in the bench)
                 self.error("session", f"{type(exc).__name__}: {exc!r}", type(exc).__name__)
-            if options.think:
-                time.sleep(self.rng.uniform(0, 2 * options.think))
+            if options.think:  # never past the deadline: the run's end stays bounded
+                pause = self.rng.uniform(0, 2 * options.think)
+                time.sleep(max(0.0, min(pause, start.deadline - time.monotonic())))
 
 
 def enrol(url: str, count: int, seed: int, read_timeout_s: float) -> list[Kiosk]:
@@ -700,13 +710,18 @@ def main() -> int:
     parser.add_argument("--heartbeat-every", type=float, default=10.0, metavar="S")
     parser.add_argument("--think", type=float, default=0.0, metavar="S",
                         help="mean pause between a kiosk's sessions (default none)")  # fmt: skip
+    parser.add_argument("--ramp", type=float, default=0.0, metavar="S",
+                        help="kiosks start at random within S seconds (default: all at once)")  # fmt: skip
+    parser.add_argument("--auto-sign-delay", type=float, default=0.0, metavar="S",
+                        help="the server's; 0 (default) signs inside the submit, more leaves "
+                        "it to the server's signer thread (statuses polled up to 30 s)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=9)
     parser.add_argument("--json", action="store_true", help="the figures as one JSON document")
     args = parser.parse_args()
     say = (lambda *_: None) if args.json else (lambda text: print(text, flush=True))
 
     with tempfile.TemporaryDirectory() as folder, fresh_database(args.database_url) as (db_url, engine):  # fmt: skip
-        server = BenchServer(Path(folder) / "server", db_url, args.workers)
+        server = BenchServer(Path(folder) / "server", db_url, args.workers, args.auto_sign_delay)
         say(f"engine: {engine}")
         say(f"server: {' '.join(server.command)}")
         server.start()
@@ -743,6 +758,8 @@ def main() -> int:
         "server_command": server.command,
         "kiosks": len(kiosks),
         "kiosk_timeout_s": args.timeout,
+        "think_s": args.think,
+        "ramp_s": args.ramp,
         "enrolment_s": round(enrol_s, 2),
         "duration_s": round(run.elapsed, 2),
         "requests": len(calls),
