@@ -631,7 +631,7 @@ def database_check(url: str, kiosks: list[Kiosk]) -> Counts:
     engine = create_engine(url)
     try:
         with engine.connect() as db:
-            rows = db.execute(text("SELECT id, tracking_code FROM requests")).all()
+            rows = db.execute(text("SELECT id, tracking_code, status FROM requests")).all()
     except Exception as exc:
         found.errors.append(f"database: {type(exc).__name__}: {exc}"[:500])
         return found
@@ -649,9 +649,11 @@ def database_check(url: str, kiosks: list[Kiosk]) -> Counts:
             f"database: {len(rows)} requests, the kiosks were answered {len(answered)} and "
             f"lost {lost} answers to submits"
         )
+    statuses = Counter(row[2] for row in rows)
     found.summary = (
-        f"the database: {len(rows)} requests, {len(codes)} tracking codes; "
-        f"{len(answered)} answered to the kiosks, {lost} submit answers lost"
+        f"the database: {len(rows)} requests ({', '.join(f'{n} {s}' for s, n in statuses.most_common())}), "
+        f"{len(codes)} tracking codes; {len(answered)} answered to the kiosks, {lost} submit "
+        "answers lost"
     )
     return found
 
