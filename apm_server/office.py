@@ -5,11 +5,13 @@ Used by the HTTP server, its auto-signer and the `apm-server sign/reject` comman
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import threading
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import IO
 
 from apm_api.models import DocumentInfo, LetterRequest, RequestStatus, Service, Text, Village
 from apm_server import demo_data
@@ -55,6 +57,7 @@ class Office:
         self._villages: dict[str, tuple[float, VillageRow]] = {}
         self._ca: DemoCA | None = None
         self._signer: SigningWorker | None = None
+        self._signing_lock = SigningLock(state_dir / "signing.lock")
         # Set by the office (PUT /admin/out-of-service): the kiosks show it and take nobody.
         # Per village code, ALL_VILLAGES for every one. Kept in memory: a restarted server
         # opens its kiosks again.
@@ -160,6 +163,10 @@ class Office:
         log.info("signed %s as %s", row.tracking_code, number)
         return self.require(request_id)
 
+    def signing_turn(self) -> bool:
+        """Whether this process is the one that signs (see SigningLock)."""
+        return self._signing_lock.held()
+
     def start_signing(self, poll_s: float = 0.2) -> None:
         """The back office's signatures are made here, on a worker thread, from the queue in
         the database: the operator's page returns at once and a slow signer (a PDF, a
@@ -173,6 +180,7 @@ class Office:
         if signer is not None:
             signer.stopping.set()
             signer.join(timeout=10)  # a signature in progress finishes writing
+        self._signing_lock.release()
 
     def reject(self, request_id: str, reason: str) -> RequestRow:
         row = self.require(request_id)
@@ -239,6 +247,8 @@ class SigningWorker(threading.Thread):
     def run(self) -> None:
         store = self.office.store
         while not self.stopping.wait(self.poll_s):
+            if not self.office.signing_turn():
+                continue
             while (request_id := store.next_signature()) is not None:
                 try:
                     self.office.sign(request_id)
@@ -250,3 +260,35 @@ class SigningWorker(threading.Thread):
                     store.finish_signature(request_id, f"{type(exc).__name__}: {exc}")
                 if self.stopping.is_set():
                     return
+
+
+class SigningLock:
+    """Held by the one process of a server that signs (`apm-server serve --workers N` runs
+    N): two processes signing the same request would both take a letter number, leaving
+    a gap in the village's register. A lock on a file in the state directory, so the
+    workers of one host agree whichever database they share; if the signing process dies,
+    the lock goes with it and another takes over at its next try."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: IO[bytes] | None = None
+        self._guard = threading.Lock()
+
+    def held(self) -> bool:
+        with self._guard:
+            if self._file is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                candidate = open(self.path, "ab")  # noqa: SIM115 - kept open while held
+                try:
+                    fcntl.flock(candidate, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    candidate.close()
+                    return False
+                self._file = candidate
+            return True
+
+    def release(self) -> None:
+        with self._guard:
+            if self._file is not None:
+                self._file.close()  # closing the file releases the lock
+                self._file = None

@@ -16,9 +16,9 @@ from referencing.jsonschema import DRAFT202012
 
 from apm_api.logo import decode_logo
 from apm_api.models import IdentifyByCard, IdentifyByNikPin, MarkPrinted, SubmitRequest
-from apm_server.openapi import render
 from apm_server import store
 from apm_server.app import RunningServer
+from apm_server.openapi import render
 from kiosk.backend.client import BackendClient
 from kiosk.backend.errors import BackendRejected
 

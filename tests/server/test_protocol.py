@@ -14,7 +14,8 @@ import pytest
 import requests
 
 from apm_api.models import IDEMPOTENCY_KEY_PATTERN
-from apm_server.app import IDEMPOTENCY_KEY, RunningServer
+from apm_server.app import RunningServer
+from apm_server.web import IDEMPOTENCY_KEY
 
 from .conftest import (
     API,
