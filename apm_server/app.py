@@ -66,6 +66,15 @@ async def _reply(request: HttpRequest, exc: Exception) -> Response:
 
 async def _invalid(request: HttpRequest, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    kind = request.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+    if kind and kind != "application/json" and not kind.endswith("+json"):
+        # Left unread as JSON by the framework: say so, not "not an object".
+        return Reply(
+            415,
+            ErrorCode.BAD_REQUEST,
+            "Isi permintaan harus JSON (Content-Type: application/json).",
+            f"The body must be JSON (Content-Type: application/json), not {kind}.",
+        ).response()
     return bad_body(list(exc.errors()) or [{}]).response()
 
 

@@ -114,6 +114,7 @@ ERRORS = {
     409: "Idempotency key reused with another body (idempotency_conflict) or wrong state (invalid_state)",
     411: "A chunked body (bad_request): send Content-Length",
     413: "Body larger than 64 KiB (bad_request)",
+    415: "A body sent as another Content-Type than application/json (bad_request)",
     422: "Body does not match the schema (bad_request), form fields invalid (invalid_form, with field_errors), an offline submission's applicant not found (unknown_card, unknown_resident), or a session and an applicant together (bad_request)",
     423: "Too many wrong PINs (locked, with retry_after_s and a Retry-After header)",
     429: "Too many wrong PINs across NIKs at this kiosk or overall (too_many_attempts, with retry_after_s and a Retry-After header); cards still work",
@@ -131,7 +132,7 @@ ERROR_HEADERS = {
 }
 
 
-BODY_ERRORS = (400, 411, 413, 422)
+BODY_ERRORS = (400, 411, 413, 415, 422)
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:

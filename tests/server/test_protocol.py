@@ -419,3 +419,18 @@ def test_a_stopped_server_also_ends_its_kept_alive_connections(tmp_path: Path):
             connection.request("GET", "/api/v1/kiosk/config", headers=headers)
             connection.getresponse().read()
         connection.close()
+
+
+def test_a_body_of_another_type_is_refused_saying_so(kiosk: Kiosk):
+    answer = kiosk.call(
+        "POST",
+        "/identify",
+        data=b'{"method": "card", "card_uid": "04A3B2C1D0E1F2"}',
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert error_of(answer) == (415, "bad_request")
+    assert "application/json" in answer.json()["message"]["en"]
+    untyped = kiosk.call(
+        "POST", "/identify", data=b'{"method": "card", "card_uid": "04A3B2C1D0E1F2"}'
+    )
+    assert untyped.status_code == 200  # no Content-Type at all: read as JSON
