@@ -15,7 +15,15 @@ Prints requests/s and latency percentiles per endpoint, the server's peak RSS an
 sides' CPU time; exits 1 on any error or duplicate.
 
     .venv/bin/python bench/district_load.py [--kiosks 200] [--duration 30] [--sessions K]
-        [--database-url postgresql+psycopg://apm:apm@127.0.0.1:5432/apm] [--json]
+        [--database-url postgresql+psycopg://apm:apm@127.0.0.1:5432/apm] [--workers N]
+        [--timeout 10] [--think S --ramp S] [--json]
+
+By default every kiosk starts at once and begins its next session as soon as one ends: a
+closed loop with no citizen in it, so an overload test (the server's capacity, and how it
+behaves past it). `--think 60 --ramp 60 --duration 120` paces the kiosks (a pause of 0 to
+120 s between sessions, starts spread over a minute) for the figures of a busy day. A
+kiosk waits `--timeout` (10 s, as the real kiosk) for an answer; a longer one measures
+latency past that point instead of counting timeouts.
 
 With a PostgreSQL URL, the bench creates `apm_bench_<random>` on that server (the role
 needs CREATEDB), gives the server that database, and drops it at the end. Client and
