@@ -22,7 +22,14 @@ from sqlalchemy import text
 
 from apm_api.models import Village
 from apm_server import database, demo_data, schema
-from apm_server.store import DEMO_VILLAGE, EnrolmentRefused, Store, token_digest, wib
+from apm_server.store import (
+    DEMO_VILLAGE,
+    LOCK_SECONDS,
+    EnrolmentRefused,
+    Store,
+    token_digest,
+    wib,
+)
 from tests.databases import database_url, server_store
 
 from .conftest import SITI_CARD, SITI_NIK, SITI_PIN
@@ -135,6 +142,16 @@ def test_letter_numbers_count_per_village_and_year(store: Store):
     assert store.next_letter_number(2026, village=OTHER.code) == 1
     assert store.next_letter_number(2027) == 1
     assert sorted(at_once(10, lambda n: store.next_letter_number(2028))) == list(range(1, 11))
+
+
+def test_parallel_wrong_pins_lock_a_nik_at_the_third_miss(store: Store):
+    """Ten wrong PINs for one NIK at once, from ten kiosks: the misses are counted one by
+    one (none lost to a race), so two are plain misses, the third locks, the rest wait."""
+    checks = at_once(10, lambda n: store.check_pin(SITI_NIK, "000000", f"KIOSK-{n}"))
+    locks = sorted((check.locked_s or 0) for check in checks)
+    assert locks[:2] == [0, 0] and all(0 < wait <= LOCK_SECONDS for wait in locks[2:])
+    assert sum(check.locked_s == LOCK_SECONDS for check in checks) >= 1
+    assert all(check.resident is None and check.throttled_s is None for check in checks)
 
 
 def test_kiosks_racing_with_one_enrolment_token_get_one_kiosk(store: Store):
