@@ -47,13 +47,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--public-url", default=None, help="base URL printed in letters' QR codes")
     serve.add_argument(
-        "--database-url",
-        default=os.environ.get("APM_SERVER_DATABASE_URL"),
-        metavar="URL",
-        help="SQLAlchemy URL of the database, e.g. postgresql+psycopg://apm@db/apm for a "
-        "district (default: SQLite in the state directory; env APM_SERVER_DATABASE_URL)",
-    )
-    serve.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -76,6 +69,13 @@ def _parser() -> argparse.ArgumentParser:
 
     for command in (serve, sign, reject, listing):
         command.add_argument("--state-dir", type=Path, default=Path(default_state))
+        command.add_argument(
+            "--database-url",
+            default=os.environ.get("APM_SERVER_DATABASE_URL"),
+            metavar="URL",
+            help="SQLAlchemy URL of the database, e.g. postgresql+psycopg://apm@db/apm for a "
+            "district (default: SQLite in the state directory; env APM_SERVER_DATABASE_URL)",
+        )
     return parser
 
 
@@ -142,9 +142,9 @@ def _without_password(url: str) -> str:
 def _office(args: argparse.Namespace):
     from apm_server.office import DB_NAME, Office
 
-    if not (args.state_dir / DB_NAME).exists():
+    if not args.database_url and not (args.state_dir / DB_NAME).exists():
         raise RuntimeError(f"no server state in {args.state_dir} (start 'apm-server serve' first)")
-    return Office(args.state_dir)
+    return Office(args.state_dir, database_url=args.database_url)
 
 
 def _sign(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ import requests
 from apm_api.models import IDEMPOTENCY_KEY_PATTERN
 from apm_server.app import RunningServer
 from apm_server.web import IDEMPOTENCY_KEY
+from tests.databases import sqlite_only
 
 from .conftest import (
     API,
@@ -367,6 +368,7 @@ def test_without_demo_requests_wait_for_review_and_signing_includes_it(tmp_path:
         kiosk.close()
 
 
+@sqlite_only
 def test_the_database_is_sqlite_in_wal_mode(server: RunningServer):
     path = Path(server.office.state_dir) / "apm-server.sqlite3"
     with sqlite3.connect(path) as db:
