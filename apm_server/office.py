@@ -58,10 +58,6 @@ class Office:
         self._ca: DemoCA | None = None
         self._signer: SigningWorker | None = None
         self._signing_lock = SigningLock(state_dir / "signing.lock")
-        # Set by the office (PUT /admin/out-of-service): the kiosks show it and take nobody.
-        # Per village code, ALL_VILLAGES for every one. Kept in memory: a restarted server
-        # opens its kiosks again.
-        self.out_of_service: dict[str, Text] = {}
         # The fleet view flags a kiosk not heard from for this long (3 missed heartbeats).
         self.fleet_late_s = 180
 

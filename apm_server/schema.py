@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 
 # Keep in step with the newest file in apm_server/migrations/versions (a test checks).
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 
 # Constraint names the same on both engines, so a migration can name what it drops.
 NAMING_CONVENTION = {
@@ -189,6 +189,16 @@ pin_misses = Table(
     Column("at", Float, nullable=False),  # seconds since the epoch
     Column("kiosk_id", Text, nullable=False),
     Index("pin_misses_at", "at"),
+)
+
+# Kiosks closed by the office (PUT /admin/out-of-service): per village code, or "*" for
+# every village. In the database, so every worker process of a server says the same.
+closures = Table(
+    "closures",
+    metadata,
+    Column("village_code", Text, primary_key=True),
+    Column("reason", Text, nullable=False),  # JSON: {"id": ..., "en": ...}
+    Column("since", Text, nullable=False),
 )
 
 # Alembic's own table, as Alembic makes it: a new database is made from `metadata` and

@@ -33,10 +33,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Row, Table, delete, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 
-from apm_api.models import Village
+from apm_api.models import Text, Village
 from apm_server import demo_data
 from apm_server.database import begin_write, database_url, lock, open_engine, prepare
 from apm_server.schema import (
+    closures,
     counters,
     enrolments,
     heartbeat_minutes,
@@ -656,6 +657,35 @@ class Store:
                     .where(sign_jobs.c.request_id == request_id)
                     .values(error=error)
                 )
+
+    # --- kiosks closed for a while ----------------------------------------------------
+
+    def close_kiosks(self, village: str, reason: Text) -> None:
+        """Close a village's kiosks (or every village's, ALL_VILLAGES) with a reason."""
+        with self._db() as db:
+            db.execute(
+                self._insert(closures)
+                .values(
+                    village_code=village, reason=reason.model_dump_json(), since=now().isoformat()
+                )
+                .on_conflict_do_update(
+                    index_elements=["village_code"], set_={"reason": reason.model_dump_json()}
+                )
+            )
+
+    def open_kiosks(self, village: str | None) -> None:
+        """Open a village's kiosks again (None: every closure ends)."""
+        with self._db() as db:
+            query = delete(closures)
+            if village is not None:
+                query = query.where(closures.c.village_code == village)
+            db.execute(query)
+
+    def closures(self) -> dict[str, Text]:
+        """Village code (or ALL_VILLAGES) -> why its kiosks are closed."""
+        with self._db(write=False) as db:
+            rows = db.execute(select(closures.c.village_code, closures.c.reason)).all()
+        return {row.village_code: Text.model_validate_json(row.reason) for row in rows}
 
     def signature_jobs(self) -> dict[str, str | None]:
         """request id -> None (waiting) or why it failed."""

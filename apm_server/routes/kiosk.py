@@ -80,6 +80,7 @@ router = APIRouter(prefix=API_PREFIX, route_class=GuardedRoute)
 )
 def kiosk_config(api: ApiDep, kiosk: Kiosk) -> Response:
     office = api.office
+    closed = api.store.closures()  # by the office, for a while (PUT /admin/out-of-service)
     config = KioskConfig(
         kiosk_id=kiosk.kiosk_id,
         village=office.village_of(kiosk.village),
@@ -90,8 +91,7 @@ def kiosk_config(api: ApiDep, kiosk: Kiosk) -> Response:
         announcements=list(demo_data.ANNOUNCEMENTS),
         opening_hours=list(demo_data.OPENING_HOURS),
         logo_png=demo_data.logo_png(),
-        out_of_service=office.out_of_service.get(kiosk.village)
-        or office.out_of_service.get(ALL_VILLAGES),
+        out_of_service=closed.get(kiosk.village) or closed.get(ALL_VILLAGES),
     )
     return json_answer(config)
 

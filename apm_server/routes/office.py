@@ -116,7 +116,7 @@ def close_kiosks(api: ApiDep, raw: RawBody, village: VillageQuery = None) -> Res
             "300 karakter.",
             'A reason is required: {"reason": {"id": "...", "en": "..."}}, at most 300 characters.',
         )
-    api.office.out_of_service[known_village(api, village)] = reason
+    api.store.close_kiosks(known_village(api, village), reason)
     return json_answer(reason)
 
 
@@ -130,10 +130,7 @@ def close_kiosks(api: ApiDep, raw: RawBody, village: VillageQuery = None) -> Res
 )
 def open_kiosks(api: ApiDep, village: VillageQuery = None) -> Response:
     """Open one village's kiosks (?village=), or every village's."""
-    if village is None:
-        api.office.out_of_service.clear()
-    else:
-        api.office.out_of_service.pop(known_village(api, village), None)
+    api.store.open_kiosks(None if village is None else known_village(api, village))
     return Response(status_code=204)
 
 

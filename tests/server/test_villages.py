@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from asn1crypto import pem, x509
@@ -15,6 +16,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from apm_api.models import Village
 from apm_server.app import RunningServer
+from tests.harness import serving
 
 from .conftest import SITI_CARD, SITI_NIK, SITI_PIN, SKD_ADDRESS, Kiosk
 from .test_api import error_of
@@ -204,3 +206,23 @@ def test_a_village_is_added_once_with_known_services(kiosk: Kiosk, sido: Kiosk):
     assert error_of(bad) == (422, "bad_request")
     listed = kiosk.admin("GET", "/admin/villages").json()["villages"]
     assert [v["village"]["code"] for v in listed] == ["35.23.01.2001", SIDOMULYO.code]
+
+
+def test_closed_kiosks_stay_closed_across_a_restart_and_for_every_worker(tmp_path: Path):
+    """The closure is in the database: a restarted server (or another worker process of
+    the same server) still tells the kiosks, until the office opens them."""
+    reason = {"id": "Perbaikan listrik", "en": "Electrical repairs"}
+    state = tmp_path / "state"
+    with serving(state) as first:
+        office = Kiosk(first)
+        assert office.admin("PUT", "/admin/out-of-service", json={"reason": reason}).ok
+        office.close()
+    with serving(state) as second, serving(state) as beside:
+        for running in (second, beside):
+            kiosk = Kiosk(running)
+            assert kiosk.call("GET", "/kiosk/config").json()["out_of_service"] == reason
+            kiosk.close()
+        opener = Kiosk(beside)
+        assert opener.admin("DELETE", "/admin/out-of-service").status_code == 204
+        assert Kiosk(second).call("GET", "/kiosk/config").json()["out_of_service"] is None
+        opener.close()
