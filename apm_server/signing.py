@@ -7,11 +7,13 @@ letters against `ca.pem` exactly as it would against BSrE's roots.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 CA_NAME = "APM Demo Root CA"
 CA_KEY = "ca-key.pem"
@@ -176,10 +178,7 @@ def sign_pdf(pdf: bytes, ca: DemoCA, *, reason: str, location: str) -> bytes:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
-    signer = signers.SimpleSigner.load(
-        str(ca.signer_key), str(ca.signer_cert), ca_chain_files=(str(ca.ca_cert),)
-    )
-    assert signer is not None, "demo signing key could not be loaded"
+    signer = _signer(ca)
     metadata = signers.PdfSignatureMetadata(
         field_name="TTE",
         subfilter=fields.SigSeedSubFilter.PADES,
@@ -188,5 +187,25 @@ def sign_pdf(pdf: bytes, ca: DemoCA, *, reason: str, location: str) -> bytes:
         location=location,
     )
     writer = IncrementalPdfFileWriter(BytesIO(pdf))
-    out = signers.sign_pdf(writer, metadata, signer=signer)
+    # Room for the signature given up front: otherwise pyHanko signs once more beforehand
+    # just to learn the size, which doubled the cost of every letter.
+    out = signers.sign_pdf(writer, metadata, signer=signer, bytes_reserved=SIGNATURE_BYTES)
     return out.getvalue()
+
+
+# An ECDSA P-256 CMS signature with its two certificates is about 1.3 KB; the room is
+# written as hex, twice that, and what is left is padding.
+SIGNATURE_BYTES = 8192
+
+
+@functools.lru_cache(maxsize=64)
+def _signer(ca: DemoCA) -> Any:
+    """The village head's key and certificates, read once (a district signs all day)."""
+    from pyhanko.sign import signers
+
+    signer = signers.SimpleSigner.load(
+        str(ca.signer_key), str(ca.signer_cert), ca_chain_files=(str(ca.ca_cert),)
+    )
+    if signer is None:
+        raise RuntimeError(f"the signing key in {ca.signer_key.parent} could not be loaded")
+    return signer
