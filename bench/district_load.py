@@ -20,11 +20,12 @@ sides' CPU time; exits 1 on any error or duplicate.
 
 By default the kiosks are paced as on a very busy day: starts spread over a minute, a
 pause of 0 to 120 s between a kiosk's sessions (about 3.5 sessions a second for 200
-kiosks; a district of 75 villages writing 50 letters a day each averages 0.13 a second), for 120 s. `--think 0 --ramp 0` is the
-overload test: every kiosk at once, each starting its next session as soon as one ends,
-a closed loop with no citizen in it (the server's capacity, and how it behaves past it).
-A kiosk waits `--timeout` (10 s, as the real kiosk) for an answer; a longer one measures
-latency past that point instead of counting timeouts.
+kiosks; a district of 75 villages writing 50 letters a day each averages 0.13 a second),
+for 120 s. `--think 0 --ramp 0` is the overload test: every kiosk at once, each starting
+its next session as soon as one ends, a closed loop with no citizen in it (the server's
+capacity, and how it behaves past it). A kiosk waits `--timeout` (10 s, as the real
+kiosk) for an answer; a longer one measures latency past that point instead of counting
+timeouts.
 
 With a PostgreSQL URL, the bench creates `apm_bench_<random>` on that server (the role
 needs CREATEDB), gives the server that database, and drops it at the end. Client and
