@@ -45,10 +45,6 @@ from apm_server.web import (
 
 log = logging.getLogger(__name__)
 
-# A request the submit could not sign at once is signed this long after it came in: long
-# enough that a submit still signing it (on a busy server) has finished.
-SIGN_AT_ONCE_RETRY_S = 120.0
-
 public = APIRouter(route_class=GuardedRoute, include_in_schema=False)
 
 
@@ -216,12 +212,10 @@ def build(settings: ServerSettings, public_url: str) -> tuple[FastAPI, Office, A
     office.public_url = (settings.public_url or public_url).rstrip("/")
     sign_at_once = settings.demo and settings.auto_sign_delay_s == 0
     app = create_app(Api(office, auto_approve=settings.demo, sign_at_once=sign_at_once))
-    # With no delay the demo signs inside the submit itself (and a thread signs, later,
-    # what that failed to: a database busy under load, say); otherwise a thread plays the
-    # village head.
+    # With no delay the demo signs inside the submit itself (or, on a busy server, queues
+    # the signature: see Office.sign_now_or_queue); otherwise a thread plays the village
+    # head.
     delay = settings.auto_sign_delay_s
-    if sign_at_once:
-        delay = SIGN_AT_ONCE_RETRY_S
     signer = AutoSigner(office, delay) if delay else None
     return app, office, signer
 

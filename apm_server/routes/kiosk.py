@@ -311,11 +311,7 @@ def submit(
     if body.applicant is not None:
         log.info("offline request %s for %s, identity unverified", request_id, mask_nik(nik))
     if api.sign_at_once:
-        try:
-            api.office.sign(request_id)
-        except Exception:  # the request is saved whatever went wrong:
-            # answer it (awaiting its signature); the demo's signer thread tries it again.
-            log.exception("signing %s at once failed", request_id)
+        api.office.sign_now_or_queue(request_id)
     row = api.office.require(request_id)
     return json_answer(api.office.answer(row), 201)
 

@@ -12,6 +12,8 @@ import time
 import requests
 
 from apm_server.demo_data import ADMIN_TOKEN
+from apm_server.office import INLINE_SIGNERS
+from tests.harness import serving
 
 from .conftest import API, Kiosk, wait_for
 
@@ -117,3 +119,36 @@ def test_a_form_from_another_site_is_refused(kiosk: Kiosk):
 def test_the_page_needs_the_admin_login(kiosk: Kiosk):
     answer = requests.get(f"{kiosk.server.url}{API}/admin/office", timeout=30)
     assert answer.status_code == 401
+
+
+def test_a_busy_demo_server_queues_the_signature_instead_of_holding_the_submit(tmp_path):
+    """Signing inside the submit (the demo) takes a free slot or none: with every slot
+    taken, or after a failed signature, the kiosk is answered at once (awaiting its
+    signature) and the signing worker signs the letter soon after."""
+    with serving(tmp_path / "state", auto_sign_delay_s=0) as running:
+        kiosk = Kiosk(running)
+        office = running.office
+        busy = [office._inline_signing.acquire() for _ in range(INLINE_SIGNERS)]
+        started = time.monotonic()
+        queued = kiosk.new_request("key-busy-000001")
+        assert time.monotonic() - started < 5
+        assert queued["status"] == "awaiting_signature"
+        for _ in busy:
+            office._inline_signing.release()
+        wait_for(lambda: kiosk.status(queued["id"])["status"] == "ready")
+
+        real_sign, failures = office.sign, []
+
+        def sign_failing_once(request_id: str):
+            if not failures:
+                failures.append(request_id)
+                raise RuntimeError("database is locked")
+            return real_sign(request_id)
+
+        office.sign = sign_failing_once  # type: ignore[method-assign]
+        failed = kiosk.new_request("key-busy-000002")
+        assert failed["status"] == "awaiting_signature" and failures == [failed["id"]]
+        wait_for(lambda: kiosk.status(failed["id"])["status"] == "ready")
+        signed = kiosk.new_request("key-busy-000003")
+        assert signed["status"] == "ready"  # a free slot: signed inside the submit
+        kiosk.close()
