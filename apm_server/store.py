@@ -808,7 +808,9 @@ class Store:
         (services delivered, how long they took, availability, ratings): for each village,
         by code, a row per kiosk (by id) and then the village's own (kiosk_id None, with
         `kiosks`, how many it has). Every row says its `village_code`."""
-        span = (start.isoformat(), end.isoformat())
+        # Moments are kept as UTC ISO text and compared as text: the bounds must be UTC too
+        # (a WIB midnight, 00:00+07:00, sorts after the 17:00+00:00 it is).
+        span = (start.astimezone(UTC).isoformat(), end.astimezone(UTC).isoformat())
         minutes = (int(start.timestamp() // 60), int(end.timestamp() // 60))
         with self._db(write=False) as db:
             all_villages = db.execute(

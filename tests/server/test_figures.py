@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as dt_time
 
+from sqlalchemy import update
+
+from apm_server.schema import requests
 from apm_server.store import now, wib
+from tests.databases import server_store
 
-from .conftest import Kiosk
+from .conftest import SITI_NIK, Kiosk
 from .test_api import error_of
+
+WIB = timezone(timedelta(hours=7))
 
 
 def deliver(kiosk: Kiosk, key: str) -> None:
@@ -82,3 +89,28 @@ def test_a_bad_period_is_said_plainly(kiosk: Kiosk):
         answer = kiosk.admin("GET", f"/admin/figures?{query}")
         assert error_of(answer) == (400, "bad_request"), query
     assert error_of(kiosk.call("GET", "/admin/figures")) == (401, "unauthorized")
+
+
+def test_a_day_is_the_villages_day_whatever_the_hour_in_utc(tmp_path):
+    """Moments are kept in UTC; a day asked for is a day in WIB. A request made at 00:30
+    WIB on 2 December (17:30 UTC on the 1st) counts on the 2nd, not on the 1st: the
+    server once compared the two as text and lost every request made after 17:00 UTC."""
+    store = server_store(tmp_path / "state", demo=True)
+    request_id, _ = store.create_request(
+        key="key-figures-wib", body_hash="x", nik=SITI_NIK, kiosk_id="KIOSK-DEMO-01",
+        service_code="SKD", fields={}, status="under_review",
+    )  # fmt: skip
+    with store.engine.begin() as db:
+        db.execute(
+            update(requests)
+            .where(requests.c.id == request_id)
+            .values(created_at="2026-12-01T17:30:00+00:00", updated_at="2026-12-01T17:30:00+00:00")
+        )
+
+    def submitted_on(day: date) -> int:
+        start = datetime.combine(day, dt_time(), WIB)
+        rows = store.figures(start, start + timedelta(days=1))
+        return next(r["requests_submitted"] for r in rows if r["kiosk_id"] is None)
+
+    assert submitted_on(date(2026, 12, 2)) == 1
+    assert submitted_on(date(2026, 12, 1)) == 0
