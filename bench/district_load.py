@@ -73,6 +73,7 @@ SKD_FIELDS = {"keperluan": "Melamar pekerjaan", "alamat_domisili": "Dusun Krajan
 TRACKING = re.compile(r"^(\d{2})(\d{2})(\d{2})-(\d{3,6})$")  # ddmmyy-NNN
 WIB = timezone(timedelta(hours=7))  # the villages' clock, which tracking codes are dated by
 CALL_TIMEOUT_S = 30.0  # the bench's own calls (enrolment, checks)
+STATUS_POLL_S = 2.0  # as the kiosk polls a request awaiting its signature (KioskConfig)
 # A kiosk's: kiosk.backend.client.BackendClient waits 3 s to connect, 10 s for an answer.
 KIOSK_CONNECT_S, KIOSK_READ_S = 3.0, 10.0
 SHOWN_ERRORS = 10
@@ -388,7 +389,7 @@ class Kiosk:
             if status["status"] != "awaiting_signature" or time.monotonic() > deadline:
                 self.error("status", f"{request_id} is {status['status']} after {polls} looks")
                 return
-            time.sleep(0.2)
+            time.sleep(STATUS_POLL_S)
         self.not_ready_at_once += polls > 0
         promised = (status.get("document") or {}).get("sha256")
 
