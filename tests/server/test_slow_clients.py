@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from apm_server import serving
+from tests.harness import serving as serving_server
 
 from .conftest import API, Kiosk
 
@@ -112,3 +113,17 @@ def test_a_body_trickled_in_is_cut_off_at_the_same_deadline(
             pass
         held = time.monotonic() - started
     assert answer == b"" and held < 2.0 + 1.0, (answer, held)
+
+
+def test_a_connection_that_never_sends_is_closed_after_the_idle_time(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    """uvicorn times out a kept-alive connection only after a first answer; one that
+    connects and stays silent is closed after the idle time too."""
+    monkeypatch.setattr(serving, "IDLE_S", 1.0)
+    with serving_server(tmp_path / "state") as running:
+        url = urlsplit(running.url)
+        with socket.create_connection((url.hostname, url.port), timeout=10) as connection:
+            started = time.monotonic()
+            assert connection.recv(1024) == b""  # closed by the server, nothing said
+            assert time.monotonic() - started < 1.0 + 1.5
