@@ -86,10 +86,6 @@ def _sqlite_engine(url: URL) -> Engine:
     return engine
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 def begin_write(connection: Connection) -> None:
     """Make `connection` a write transaction (on SQLite, with the write lock taken now)."""
     if connection.dialect.name == "sqlite":

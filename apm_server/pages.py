@@ -55,7 +55,7 @@ def office_page(
     rows: list[RequestRow],
     jobs: dict[str, str | None],
     village: str,
-    query: dict[str, str],
+    said: str,
     service_names: dict[str, str],
 ) -> str:
     """Incoming requests, newest first, NIK masked; sign or reject those waiting."""
@@ -93,7 +93,7 @@ def office_page(
             )
             + "</tr>"
         )
-    said = f"<p class='said'>{e(query['said'])}</p>" if query.get("said") else ""
+    said = f"<p class='said'>{e(said)}</p>" if said else ""
     head = "".join(
         f"<th>{h}</th>"
         for h in ("Nomor", "Masuk (WIB)", "Layanan", "NIK", "Isian", "Keadaan", "Tindakan")

@@ -144,7 +144,7 @@ def office_page(api: ApiDep, said: str = "", village: str | None = None) -> Resp
         raise Reply(404, ErrorCode.NOT_FOUND, "Desa tidak dikenal.", "Unknown village.") from None
     rows = api.store.requests(newest=pages.OFFICE_PAGE_ROWS, village=code)
     names = {code: service.name.id for code, service in api.office.services.items()}
-    page = pages.office_page(rows, api.store.signature_jobs(), name, {"said": said}, names)
+    page = pages.office_page(rows, api.store.signature_jobs(), name, said, names)
     return Response(page, media_type=HTML)
 
 
