@@ -103,12 +103,110 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(handler=cmd_demo)
 
+    add_diag_parser(commands)
+    add_provision_parser(commands)
+    add_technician_parser(commands)
+
     config = commands.add_parser("config", help="work with configuration files")
     config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     check = config_commands.add_parser("check", help="validate a configuration file")
     check.add_argument("path", metavar="PATH", help="configuration file to check")
     check.set_defaults(handler=cmd_config_check)
     return parser
+
+
+def add_config_argument(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
+    # In a sub-command, a default would overwrite the value given before the sub-command.
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS if sub else None,
+        help="configuration file (default: $APM_KIOSK_CONFIG, else /etc/apm-kiosk/kiosk.toml)",
+    )
+
+
+def add_diag_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    diag = commands.add_parser(
+        "diag",
+        help="check this kiosk: config, disk, devices, pcscd, CUPS, backend, clock",
+        description="Check everything a technician needs and print a report; the exit code "
+        "is 0 when all is well, 1 when something is faulty, 2 when the config is bad. Asks "
+        "the running kiosk for its devices (never fights it for them); opens them itself "
+        "only when the kiosk is not running.",
+    )
+    add_config_argument(diag)
+    diag.add_argument("--json", action="store_true", help="print the report as one JSON document")
+    diag.add_argument(
+        "--bundle",
+        metavar="FILE",
+        help="also write a support bundle (a .tar.gz: report, logs, config with secrets masked)",
+    )
+    actions = diag.add_subparsers(dest="diag_command", metavar="ACTION")
+    device = actions.add_parser("device", help="check one device")
+    device.add_argument("role", help="the device's role, e.g. receipt_printer")
+    test_print = actions.add_parser("test-print", help="print a test page on one printer")
+    test_print.add_argument("role", help="receipt_printer or document_printer")
+    card_read = actions.add_parser("card-read", help="wait for a card and show its masked UID")
+    card_read.add_argument(
+        "--timeout", type=float, default=30.0, metavar="S", help="how long to wait (default 30)"
+    )
+    for action in (device, test_print, card_read):
+        add_config_argument(action, sub=True)
+        action.add_argument(
+            "--json", action="store_true", default=argparse.SUPPRESS, help="print as JSON"
+        )
+    diag.set_defaults(handler=cmd_diag)
+
+
+def cmd_diag(args: argparse.Namespace) -> int:
+    from kiosk.diagnostics.cli import run_diag
+
+    return run_diag(args)
+
+
+def add_provision_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    provision = commands.add_parser(
+        "provision",
+        help="enrol this kiosk with its backend from a provisioning file",
+        description="Read a provisioning file (village code, backend URL, one-time enrolment "
+        "token, the backend CA's SHA-256 fingerprint), enrol with the backend, write the "
+        "config, and remove the token from the file.",
+    )
+    add_config_argument(provision)
+    provision.add_argument(
+        "--file", metavar="PATH", help="the provisioning file (default: look in the usual places)"
+    )
+    provision.add_argument(
+        "--first-boot",
+        action="store_true",
+        help="as the first-boot service runs it: do nothing when already provisioned or "
+        "when no provisioning file is found",
+    )
+    provision.set_defaults(handler=cmd_provision)
+
+
+def cmd_provision(args: argparse.Namespace) -> int:
+    from kiosk.provisioning.cli import run_provision
+
+    return run_provision(args)
+
+
+def add_technician_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    technician = commands.add_parser("technician", help="technician mode settings")
+    actions = technician.add_subparsers(dest="technician_command", metavar="ACTION", required=True)
+    hash_pin = actions.add_parser(
+        "hash-pin", help="ask for a technician PIN and print its hash for [technician] pin_hash"
+    )
+    hash_pin.add_argument(
+        "--stdin", action="store_true", help="read the PIN from standard input (for scripts)"
+    )
+    hash_pin.set_defaults(handler=cmd_technician_hash_pin)
+
+
+def cmd_technician_hash_pin(args: argparse.Namespace) -> int:
+    from kiosk.technician.cli import run_hash_pin
+
+    return run_hash_pin(args)
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:

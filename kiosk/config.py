@@ -12,6 +12,7 @@ import difflib
 import importlib
 import json
 import os
+import re
 import tomllib
 import types
 import typing
@@ -183,6 +184,33 @@ class LoggingSection(Strict):
     backups: int = Field(default=5, ge=0, le=100)
 
 
+# `apm-kiosk technician hash-pin` prints one: scrypt$<n>$<r>$<p>$<salt b64>$<hash b64>.
+PIN_HASH_PATTERN = r"^scrypt\$[0-9]+\$[0-9]+\$[0-9]+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$"
+
+
+class TechnicianSection(Strict):
+    """The hidden technician mode on the kiosk's screen."""
+
+    # The technician PIN, stored hashed (never the PIN itself). Unset: no technician mode
+    # on screen (`apm-kiosk diag` on the machine still works).
+    pin_hash: str | None = None
+    # Wrong PINs in a row before technician mode is locked, and for how long.
+    max_failures: int = Field(default=5, ge=1, le=20)
+    lockout_s: float = Field(default=300.0, ge=10, le=86400)
+    # Technician mode goes back to the attract screen after this long untouched.
+    idle_s: float = Field(default=300.0, ge=30, le=3600)
+
+    @field_validator("pin_hash")
+    @classmethod
+    def _a_hash_not_a_pin(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(PIN_HASH_PATTERN, value):
+            raise ValueError(
+                "expected a PIN hash as `apm-kiosk technician hash-pin` prints it"
+                " (scrypt$...), not the PIN itself"
+            )
+        return value
+
+
 class ConfigFile(Strict):
     kiosk: KioskSection = KioskSection()
     backend: BackendSection
@@ -191,6 +219,7 @@ class ConfigFile(Strict):
     sync: SyncSection = SyncSection()
     timeouts: TimeoutsSection = TimeoutsSection()
     logging: LoggingSection = LoggingSection()
+    technician: TechnicianSection = TechnicianSection()
     devices: dict[str, Any]  # each table is validated by its driver's settings_model
 
 
@@ -217,6 +246,7 @@ class KioskSettings:
         self.sync: SyncSection = parsed.sync
         self.timeouts: TimeoutsSection = parsed.timeouts
         self.logging: LoggingSection = parsed.logging
+        self.technician: TechnicianSection = parsed.technician
         self.devices: dict[str, DeviceConfig] = devices
 
     @property
