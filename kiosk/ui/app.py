@@ -25,6 +25,7 @@ from PySide6.QtQuick import QQuickWindow
 from kiosk.ui.bridge import KioskBridge, Post, Runtime, RuntimeLoader
 from kiosk.ui.lockdown import STOPPING, Lockdown, pick_screen
 from kiosk.ui.translations import LANGUAGE_NAMES, Translations, available_languages
+from kiosk.watchdog import SystemdNotifier
 
 if TYPE_CHECKING:
     from kiosk.config import KioskSettings
@@ -290,16 +291,28 @@ def run_kiosk(settings: KioskSettings) -> int:
     apply_ui_scale(settings.kiosk.ui_scale)
     app, _problems = make_app()
     _wake = quit_on_signals(app)
+    # systemd (apm-kiosk.service): no-ops outside it. The watchdog is fed from a timer on
+    # this, the GUI thread: if the GUI thread hangs, the feeding stops and systemd restarts us.
+    notifier = SystemdNotifier.from_environ()
+    _feeder = QTimer()
+    if notifier.feed_interval_s is not None:
+        _feeder.timeout.connect(notifier.watchdog)
+        _feeder.start(max(1, int(notifier.feed_interval_s * 1000)))
     try:
         kiosk = KioskWindow.for_settings(settings)
     except QmlLoadError as exc:
         print(f"apm-kiosk: {exc}", file=sys.stderr)
+        notifier.status(f"the kiosk screen could not be loaded: {exc}")
         return EXIT_QML_FAILED
+    # The first frame on screen is the attract screen (ready() sends only once).
+    kiosk.window.frameSwapped.connect(lambda: notifier.ready("attract screen shown"))
 
     def runtime_failed(reason: str) -> None:
         print(f"apm-kiosk: the kiosk could not start: {reason}", file=sys.stderr)
+        notifier.status(f"the kiosk could not start: {reason}")
         app.exit(EXIT_RUNTIME_FAILED)
 
     kiosk.bridge.runtimeFailed.connect(runtime_failed)
     app.aboutToQuit.connect(kiosk.close)
+    app.aboutToQuit.connect(lambda: notifier.stopping("stopping"))
     return app.exec()
