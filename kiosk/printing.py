@@ -175,6 +175,11 @@ class PrintService:
         """
         return self._worker.submit(self._resume).result()
 
+    def busy(self) -> bool:
+        """A letter is being printed or waits to be (a technician's test print waits)."""
+        with self._units_lock:
+            return any(not unit.done() for unit in self._units)
+
     def stop(self, timeout: float | None = STOP_WAIT_S) -> bool:
         """Take no more work; letters still queued get their terminal PrintFailed.
 

@@ -36,6 +36,8 @@ from drivers.device import Device, Job
 from drivers.model import DataReceived, DeviceEvent, StatusChanged
 from kiosk import crashpoints, pickup
 from kiosk.backend.errors import BackendError
+from kiosk.diagnostics.link import DiagServer, start_diag_server
+from kiosk.diagnostics.service import KioskDiagnostics
 from kiosk.failures import failure_from, failure_from_dead_letter, failure_from_device
 from kiosk.flow import Flow, Screen, view_model
 from kiosk.flow import effects as fx
@@ -114,12 +116,16 @@ class KioskRuntime:
         self._waiting_lock = threading.Lock()
         # Receipt jobs not finished yet, by session: cancelled if the citizen leaves.
         self._receipt_jobs: dict[int, Job[Any]] = {}
+        # While set (technician mode, a card read test), taps and scans skip the flow.
+        self._citizen_input_held = False
         # Read by the heartbeat from its timer thread: plain values, set on the main thread.
         self._screen_name = self.flow.state.screen.value
         cached = self._cached_kiosk()  # reports queued before the backend answers need it
         self._kiosk_id = cached[0].kiosk_id if cached else "unknown"
         self.sync: SyncWorker = self._make_sync()
         self.printing: PrintService = self._make_print_service()
+        self.diagnostics = KioskDiagnostics(self)
+        self._diag_server: DiagServer | None = None
         self._handlers: dict[type, Callable[[Any], None]] = {
             fx.LoadKiosk: self._load_kiosk,
             fx.Identify: self._identify,
@@ -180,6 +186,7 @@ class KioskRuntime:
         else:
             self._start_devices(later)
         self.sync.start()
+        self._diag_server = start_diag_server(self.settings.state_dir, self.diagnostics)
         self._run_effects(self.flow.start())
         self._after(HEARTBEAT_S, self._send_heartbeat)
         self._in_background(self._sweep)
@@ -208,11 +215,41 @@ class KioskRuntime:
     def screen(self) -> Screen:
         return self.flow.state.screen
 
+    # --- for diagnostics and the technician screen (any thread) --------------------------
+
+    @property
+    def screen_name(self) -> str:
+        return self._screen_name
+
+    @property
+    def kiosk_id(self) -> str:
+        return self._kiosk_id
+
+    @property
+    def uptime_s(self) -> float:
+        return self._clock() - self._started_at
+
+    def backend_client(self) -> BackendClient:
+        return self._client()
+
+    def printing_busy(self) -> bool:
+        return self.printing.busy() or bool(self._receipt_jobs)
+
+    @property
+    def citizen_input_held(self) -> bool:
+        return self._citizen_input_held
+
+    def hold_citizen_input(self, held: bool) -> None:
+        """While held, card taps and scans do not reach the citizen flow (technician mode)."""
+        self._citizen_input_held = held
+
     def shutdown(self) -> None:
         """An orderly stop: what is in flight finishes or stays queued on disk."""
         with self._devices_lock:
             self._closed = True  # no device starts from now on
         self._timers.close()
+        if self._diag_server is not None:
+            self._diag_server.close()
         self.printing.stop()
         self.sync.stop(timeout=15.0)
         closing = [device.close() for device in self.devices.values()]
@@ -616,6 +653,8 @@ class KioskRuntime:
                     )
                 )
             elif isinstance(event, DataReceived) and role in INPUT_ROLES:
+                if self._citizen_input_held:
+                    return  # a technician's test card, not a citizen's
                 translated = card_event(event.data)
                 if translated is not None:
                     self._post_unless_closed(translated)

@@ -14,7 +14,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 from urllib.parse import quote
 
 import requests
@@ -45,6 +45,9 @@ from kiosk.backend.errors import (
     BackendServerError,
     BackendUnreachable,
 )
+
+if TYPE_CHECKING:
+    from kiosk.diagnostics.backend import Target
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +108,20 @@ class BackendClient:
     @property
     def base_url(self) -> str:
         return self._base
+
+    def probe_target(self) -> Target:
+        """Where and how this client calls, for diagnostics' own probe of the backend."""
+        from kiosk.diagnostics.backend import Target
+
+        auth = str(self._http.headers["Authorization"]).removeprefix("Bearer ")
+        verify = self._http.verify
+        return Target(
+            self._base,
+            auth,
+            verify_tls=verify if isinstance(verify, bool) else str(verify),
+            connect_timeout_s=self._timeout[0],
+            read_timeout_s=self._timeout[1],
+        )
 
     def close(self) -> None:
         self._http.close()

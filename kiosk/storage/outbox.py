@@ -202,6 +202,28 @@ class Outbox:
             )
         return cursor.rowcount == 1
 
+    # --- a technician's hand on dead letters -------------------------------------------------
+
+    def revive(self, id: int) -> bool:
+        """A dead letter sent again (the backend may take it now, e.g. after a fix there).
+
+        Same idempotency key: if the backend did record it after all, it answers as before.
+        Not when its body was emptied by retention: there is nothing left to send.
+        """
+        with self._db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE outbox SET state = 'pending', next_attempt_at = ?, settled_at = NULL, "
+                "result = NULL WHERE id = ? AND state = 'dead' AND body != ?",
+                (self._clock(), id, _REDACTED_TEXT),
+            )
+        return cursor.rowcount == 1
+
+    def discard(self, id: int) -> bool:
+        """A dead letter dropped for good (a technician decided it cannot be delivered)."""
+        with self._db.transaction() as conn:
+            cursor = conn.execute("DELETE FROM outbox WHERE id = ? AND state = 'dead'", (id,))
+        return cursor.rowcount == 1
+
     # --- looking -------------------------------------------------------------------------------
 
     def get(self, id: int) -> OutboxItem | None:

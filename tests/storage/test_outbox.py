@@ -106,6 +106,45 @@ def test_dead_letters_keep_the_servers_reason_and_are_not_due(
     assert outbox.settle(item.id, {}) is False  # final: nothing changes it back
 
 
+def test_a_technician_can_send_a_dead_letter_again_with_its_key(
+    storage: KioskStorage, clock: FakeClock
+) -> None:
+    outbox = storage.outbox
+    item = outbox.add(OutboxKind.SUBMIT, {"request": {"service_code": "XYZ"}}, local_id="K-1")
+    outbox.dead(item.id, "HTTP 403 service_unavailable")
+
+    assert outbox.revive(item.id)
+    again = outbox.next_due(clock())
+    assert again is not None and again.id == item.id and again.key == item.key
+    assert outbox.dead_letters() == []
+    assert outbox.revive(item.id) is False  # only dead letters
+
+
+def test_a_technician_can_discard_a_dead_letter_but_never_a_pending_item(
+    storage: KioskStorage,
+) -> None:
+    outbox = storage.outbox
+    dead = outbox.add(OutboxKind.SUBMIT, {"request": {}}, local_id="K-1")
+    pending = outbox.add(OutboxKind.SUBMIT, {"request": {}}, local_id="K-2")
+    outbox.dead(dead.id, "refused")
+
+    assert outbox.discard(pending.id) is False
+    assert outbox.discard(dead.id)
+    assert outbox.get(dead.id) is None and outbox.get(pending.id) is not None
+
+
+def test_a_dead_letter_emptied_by_retention_cannot_be_sent_again(
+    storage: KioskStorage, clock: FakeClock
+) -> None:
+    outbox = storage.outbox
+    item = outbox.add(OutboxKind.SUBMIT, {"request": {}}, local_id="K-1")
+    outbox.dead(item.id, "refused")
+    outbox.redact_dead(clock() + 1)
+
+    assert outbox.revive(item.id) is False
+    assert [d.id for d in outbox.dead_letters()] == [item.id]
+
+
 def test_a_settled_submit_keeps_the_answer_but_not_the_citizens_data(
     storage: KioskStorage,
 ) -> None:
