@@ -547,6 +547,9 @@ class Enrolled(Answer):
     kiosk_id: str
     device_token: str
     label: str
+    # The village (kode wilayah) the kiosk now serves, for the kiosk to check against its
+    # provisioning file. None from a backend that does not say: GET /kiosk/config does.
+    village_code: str | None = None
 
 
 # --- smart-city figures -----------------------------------------------------------------------

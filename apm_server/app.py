@@ -33,6 +33,7 @@ from apm_server.routes import district as district_routes
 from apm_server.routes import kiosk as kiosk_routes
 from apm_server.routes import office as office_routes
 from apm_server.serving import BodyLimits, ThreadedServer, uvicorn_config
+from apm_server.signing import DemoCA
 from apm_server.store import now
 from apm_server.web import (
     HTML,
@@ -240,6 +241,7 @@ def start_server(
     demo: bool = True,
     public_url: str | None = None,
     database_url: str | None = None,
+    tls: bool = False,
 ) -> RunningServer:
     """Serve API v1 from a daemon thread; state (db, demo CA) lives in `state_dir`.
 
@@ -251,11 +253,15 @@ def start_server(
     under_review. The demo kiosk token works either way.
     public_url: base of the verification links in letters (default: `.url`).
     database_url: a SQLAlchemy URL (PostgreSQL); by default SQLite in state_dir.
+    tls: serve HTTPS with a server certificate issued by the demo CA (`.ca_cert_path`,
+    also served at GET /api/v1/ca-certificate), naming `host`, loopback and `public_url`'s
+    host; `.url` is then https://.
     """
     settings = ServerSettings(state_dir, auto_sign_delay_s, demo, public_url, database_url)
     app, office, signer = build(settings, "")
-    server = ThreadedServer(uvicorn_config(app, host, port, version=__version__))
-    url = f"http://{host}:{server.port}"
+    options = tls_options(office.ca, host, public_url) if tls else {}
+    server = ThreadedServer(uvicorn_config(app, host, port, version=__version__, **options))
+    url = f"{'https' if tls else 'http'}://{_url_host(host)}:{server.port}"
     if not public_url:
         office.public_url = url
     server.start()
@@ -279,6 +285,18 @@ def start_server(
         office=office,
         stop=stop,
     )
+
+
+def tls_options(ca: DemoCA, host: str, public_url: str | None) -> dict[str, str]:
+    """uvicorn's options for HTTPS with a certificate from the demo CA (made if need be)."""
+    from apm_server.tls import ensure_server_certificate, server_names
+
+    cert, key = ensure_server_certificate(ca, server_names(host, public_url))
+    return {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 __all__ = ["RunningServer", "create_app", "start_server"]

@@ -47,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--public-url", default=None, help="base URL printed in letters' QR codes")
     serve.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS, with a server certificate from the demo CA naming --host, "
+        "localhost, 127.0.0.1 and --public-url's host (kiosks fetch the CA from "
+        "/api/v1/ca-certificate and check it against its printed SHA-256 fingerprint)",
+    )
+    serve.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -91,7 +98,9 @@ def _serve(args: argparse.Namespace) -> int:
         public_url=args.public_url,
         database_url=args.database_url,
     )
-    url = f"http://{args.host}:{args.port}"
+    scheme = "https" if args.tls else "http"
+    tls = _tls_options(args) if args.tls else {}
+    url = f"{scheme}://{args.host}:{args.port}"
     if args.workers > 1:
         # Each worker builds its own application from the environment (uvicorn imports
         # the factory in every worker process).
@@ -104,6 +113,7 @@ def _serve(args: argparse.Namespace) -> int:
             version=__version__,
             factory=True,
             workers=args.workers,
+            **tls,
         )
         # What uvicorn.run does for workers: one listening socket, shared by the
         # processes a supervisor starts (and restarts if one dies).
@@ -113,7 +123,7 @@ def _serve(args: argparse.Namespace) -> int:
         Multiprocess(config, sockets=[shared]).run()
         return 0
     listening = bound_socket(args.host, args.port)
-    url = f"http://{args.host}:{listening.getsockname()[1]}"
+    url = f"{scheme}://{args.host}:{listening.getsockname()[1]}"
     app, office, signer = build(settings, url)
     if signer is not None:
         signer.start()
@@ -125,12 +135,30 @@ def _serve(args: argparse.Namespace) -> int:
     )
     office.start_signing()  # the back-office page's signatures
     try:
-        config = uvicorn_config(app, args.host, args.port, version=__version__)
+        config = uvicorn_config(app, args.host, args.port, version=__version__, **tls)
         uvicorn.Server(config).run(sockets=[listening])
     finally:
         office.stop_signing()
         office.store.close()
     return 0
+
+
+def _tls_options(args: argparse.Namespace) -> dict[str, str]:
+    """The server certificate (made by the demo CA if need be), and the line a person
+    setting up kiosks copies into their provisioning files."""
+    from apm_server import demo_data
+    from apm_server.app import tls_options
+    from apm_server.signing import ensure_demo_ca
+    from apm_server.tls import fingerprint
+
+    # The CA the office uses (Office.ca), made here if this is the server's first start.
+    village = demo_data.VILLAGE
+    demo_ca = ensure_demo_ca(args.state_dir / "demo-ca", village.head_name, village.name)
+    options = tls_options(demo_ca, args.host, args.public_url)
+    ca = demo_ca.ca_cert
+    print(f"apm-server: HTTPS; kiosks pin the CA {ca} with", flush=True)
+    print(f'ca_fingerprint = "{fingerprint(ca)}"', flush=True)
+    return options
 
 
 def _without_password(url: str) -> str:

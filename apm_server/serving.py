@@ -78,6 +78,18 @@ class DeadlineProtocol(H11Protocol):
         self._stop_clock()
         super().connection_lost(exc)
 
+    def shutdown(self) -> None:
+        """The server stops: an idle connection is closed at once, over TLS too.
+
+        A TLS close waits for the client's close_notify, which a kiosk keeping an idle
+        connection open never sends: each would hold the server's stop for its whole
+        grace time (SHUTDOWN_S). An answer in progress still finishes.
+        """
+        idle = self.cycle is None or self.cycle.response_complete
+        super().shutdown()
+        if idle and self.transport.get_extra_info("sslcontext") is not None:
+            self.transport.abort()
+
     def _stop_clock(self) -> None:
         if self._deadline is not None:
             self._deadline.cancel()

@@ -486,6 +486,26 @@ def heartbeat(api: ApiDep, kiosk: Kiosk, body: Annotated[Heartbeat, Body()]) -> 
     return json_answer(HeartbeatAck(server_time=now(), catalogue_version=version))
 
 
+@router.get(
+    "/ca-certificate",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The CA certificate (PEM) the server's TLS certificate chains up "
+            "to. Fetched before the kiosk trusts anything, so the kiosk must compare its "
+            "SHA-256 fingerprint (of the DER) with the one in its provisioning file before "
+            "it sends its enrolment token",
+            "content": {"application/x-pem-file": {"schema": {"type": "string"}}},
+        }
+    },
+    summary="The backend's CA certificate, for a kiosk about to enrol (no token)",
+    openapi_extra={"security": []},
+)
+def ca_certificate(api: ApiDep) -> Response:
+    pem = api.office.ca.ca_cert.read_bytes()
+    return Response(pem, 200, media_type="application/x-pem-file")
+
+
 @router.post(
     "/enrol",
     status_code=201,
@@ -507,4 +527,8 @@ def enrol(api: ApiDep, body: Annotated[Enrol, Body()]) -> Response:
             f"Enrolment refused: {refused}. Ask the district for a new enrolment token.",
         ) from None
     log.info("kiosk %s enrolled (%s)", kiosk_id, label)
-    return json_answer(Enrolled(kiosk_id=kiosk_id, device_token=device_token, label=label), 201)
+    village = api.store.kiosk_village(kiosk_id)
+    enrolled = Enrolled(
+        kiosk_id=kiosk_id, device_token=device_token, label=label, village_code=village
+    )
+    return json_answer(enrolled, 201)
