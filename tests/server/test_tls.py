@@ -63,9 +63,10 @@ def test_the_ca_certificate_is_told_over_plain_http_too(tmp_path: Path):
     with serving(tmp_path / "state") as server:
         told = requests.get(f"{server.url}{API}/ca-certificate", timeout=30)
         assert told.status_code == 200
-        assert ca_fingerprint_of(server.ca_cert_path) == hashlib.sha256(
-            ssl.PEM_cert_to_DER_cert(told.text)
-        ).hexdigest()
+        assert (
+            ca_fingerprint_of(server.ca_cert_path)
+            == hashlib.sha256(ssl.PEM_cert_to_DER_cert(told.text)).hexdigest()
+        )
 
 
 def test_enrolled_says_the_village_the_kiosk_joined(tmp_path: Path, conforms: OpenApiCheck):
