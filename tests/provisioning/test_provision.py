@@ -409,3 +409,74 @@ def read_only_bind(source: Path, target: Path) -> bool:
         subprocess.run(["umount", str(target)])
         return False
     return True
+
+
+# --- a machine in the middle --------------------------------------------------------------
+
+
+class MachineInTheMiddle:
+    """An HTTPS server with a certificate of its own CA that hands out the real backend's
+    CA certificate (so the fingerprint matches) and keeps whatever is posted to it."""
+
+    def __init__(self, real_ca: Path, folder: Path) -> None:
+        import ssl
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from apm_server.tls import ensure_server_certificate
+
+        own_ca = ensure_demo_ca(folder, "Mallory", "Nowhere")
+        cert, key = ensure_server_certificate(own_ca, ["127.0.0.1"])
+        self.posted: list[bytes] = []
+        pem = real_ca.read_bytes()
+        posted = self.posted
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-pem-file")
+                self.send_header("Content-Length", str(len(pem)))
+                self.end_headers()
+                self.wfile.write(pem)
+
+            def do_POST(self) -> None:
+                posted.append(self.rfile.read(int(self.headers["Content-Length"])))
+                self.send_response(500)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_machine_in_the_middle_with_the_real_ca_never_gets_the_token(
+    kiosk: Kiosk, district: District, tmp_path: Path
+):
+    middle = MachineInTheMiddle(district.ca, tmp_path / "mallory")
+    try:
+        token = district.enrolment_token()
+        kiosk.write_file(provisioning_file(district, token, url=middle.url))
+        before, file_before = kiosk.state(), kiosk.file.read_bytes()
+
+        run = kiosk.provision()
+    finally:
+        middle.stop()
+
+    assert run.code == 1, run.said
+    assert "matches the fingerprint" in run.out  # the CA it handed out was the real one
+    assert f"POST {middle.url}/api/v1/enrol: TLS failed: the server's certificate is not" in (
+        run.err
+    )
+    assert middle.posted == []  # the TLS check stopped the token before it left
+    assert kiosk.state() == before and kiosk.file.read_bytes() == file_before
