@@ -187,8 +187,10 @@ def pcscd_checks(settings: KioskSettings) -> list[Check]:
     """pcscd answers and lists its readers (for PC/SC card readers only)."""
     if not any(settings.device_type(role) in ("pcsc", "sam") for role in settings.roles):
         return []
-    if not PCSCD_SOCKET.exists():
-        return [fault("pcscd", "service", f"pcscd not running ({PCSCD_SOCKET} missing)")]
+    # pcsc-lite's client library takes the socket from this variable when it is set.
+    socket_path = Path(os.environ.get("PCSCLITE_CSOCK_NAME") or PCSCD_SOCKET)
+    if not socket_path.exists():
+        return [fault("pcscd", "service", f"pcscd not running ({socket_path} missing)")]
     try:
         from smartcard.System import readers
 
