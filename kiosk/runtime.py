@@ -36,8 +36,6 @@ from drivers.device import Device, Job
 from drivers.model import DataReceived, DeviceEvent, StatusChanged
 from kiosk import crashpoints, pickup
 from kiosk.backend.errors import BackendError
-from kiosk.diagnostics.link import DiagServer, start_diag_server
-from kiosk.diagnostics.service import KioskDiagnostics
 from kiosk.failures import failure_from, failure_from_dead_letter, failure_from_device
 from kiosk.flow import Flow, Screen, view_model
 from kiosk.flow import effects as fx
@@ -55,6 +53,8 @@ from printer.base import set_page_zone
 if TYPE_CHECKING:
     from kiosk.backend.client import BackendClient
     from kiosk.config import KioskSettings
+    from kiosk.diagnostics.link import DiagServer
+    from kiosk.diagnostics.service import KioskDiagnostics
     from kiosk.printing import PrintService
     from kiosk.storage.requests import LocalRequest
     from kiosk.sync import SyncWorker
@@ -124,7 +124,7 @@ class KioskRuntime:
         self._kiosk_id = cached[0].kiosk_id if cached else "unknown"
         self.sync: SyncWorker = self._make_sync()
         self.printing: PrintService = self._make_print_service()
-        self.diagnostics = KioskDiagnostics(self)
+        self._diagnostics: KioskDiagnostics | None = None
         self._diag_server: DiagServer | None = None
         self._handlers: dict[type, Callable[[Any], None]] = {
             fx.LoadKiosk: self._load_kiosk,
@@ -186,7 +186,7 @@ class KioskRuntime:
         else:
             self._start_devices(later)
         self.sync.start()
-        self._diag_server = start_diag_server(self.settings.state_dir, self.diagnostics)
+        self._in_background(self._open_diag_socket)  # its imports stay off the start path
         self._run_effects(self.flow.start())
         self._after(HEARTBEAT_S, self._send_heartbeat)
         self._in_background(self._sweep)
@@ -216,6 +216,21 @@ class KioskRuntime:
         return self.flow.state.screen
 
     # --- for diagnostics and the technician screen (any thread) --------------------------
+
+    @property
+    def diagnostics(self) -> KioskDiagnostics:
+        if self._diagnostics is None:
+            from kiosk.diagnostics.service import KioskDiagnostics
+
+            self._diagnostics = KioskDiagnostics(self)
+        return self._diagnostics
+
+    def _open_diag_socket(self) -> None:
+        from kiosk.diagnostics.link import start_diag_server
+
+        with self._devices_lock:  # not after shutdown began
+            if not self._closed:
+                self._diag_server = start_diag_server(self.settings.state_dir, self.diagnostics)
 
     @property
     def screen_name(self) -> str:
