@@ -182,6 +182,9 @@ class LoggingSection(Strict):
     file: bool = True
     max_bytes: int = Field(default=2_000_000, ge=10_000, le=1_000_000_000)
     backups: int = Field(default=5, ge=0, le=100)
+    # The file's lines: "text" for reading, or "json" (one object a line: time, level,
+    # logger, thread, message) for log collectors.
+    format: Literal["text", "json"] = "text"
 
 
 # `apm-kiosk technician hash-pin` prints one: scrypt$<n>$<r>$<p>$<salt b64>$<hash b64>.

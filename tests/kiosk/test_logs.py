@@ -33,7 +33,6 @@ NIK_MASKED = "3523••••••••0001"
 UID_MASKED = "UID…F2"
 
 
-
 @pytest.fixture(autouse=True)
 def clean_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Each test starts and ends without the kiosk's handlers and with the same levels."""
@@ -189,8 +188,28 @@ def test_noisy_libraries_are_quiet_even_at_debug(tmp_path: Path, registries: Any
 
 def test_the_defaults_are_those_of_the_config() -> None:
     section = LoggingSection()
-    ours = (logs.DEFAULT_LEVEL, logs.DEFAULT_MAX_BYTES, logs.DEFAULT_BACKUPS)
-    assert ours == (section.level, section.max_bytes, section.backups)
+    ours = (logs.DEFAULT_LEVEL, logs.DEFAULT_MAX_BYTES, logs.DEFAULT_BACKUPS, logs.DEFAULT_FORMAT)
+    assert ours == (section.level, section.max_bytes, section.backups, section.format)
+
+
+def test_json_lines_for_log_collectors_masked_like_text(tmp_path: Path, registries: Any) -> None:
+    import json
+
+    settings = settings_for(tmp_path, registries, 'format = "json"')
+    configure_logging(settings, stderr=False)
+    log = logging.getLogger("kiosk.test")
+    log.info("card %s for NIK %s", "04A3B2C1D0E1F2", "3523014708900001")
+    try:
+        raise ValueError("pin=123456")
+    except ValueError:
+        log.exception("failed")
+
+    lines = (tmp_path / "state" / "logs" / "kiosk.log").read_text(encoding="utf-8").splitlines()
+    first, second = (json.loads(line) for line in lines)
+    assert first["level"] == "info" and first["logger"] == "kiosk.test"
+    assert first["message"] == "card UID…F2 for NIK 3523••••••••0001"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}", first["time"])
+    assert "ValueError" in second["traceback"] and "123456" not in second["traceback"]
 
 
 def test_an_explicit_log_file_and_level(tmp_path: Path) -> None:
