@@ -66,6 +66,7 @@ def provision(file: Path, config: Path) -> Provisioned:
         ca_file = Path(scratch) / config_edit.CA_FILE_NAME
         ca_file.write_text(ca_pem, encoding="ascii")
         _check_config_will_load(config, document, wanted, Path(scratch), ca_file)
+        _check_can_write(where)
         enrolled = _enrol(file, wanted, ca_file)
     provisioned = Provisioned(
         kiosk_id=enrolled.kiosk_id,
@@ -138,6 +139,27 @@ def _check_config_will_load(
             f"enrolment token was not used):\n{exc}",
             EXIT_UNUSABLE,
         ) from None
+
+
+def _check_can_write(where: config_edit.ConfigTargets) -> None:
+    """Each file can be written where it goes (tried for real: a temporary file made and
+    removed), before the one-time token is spent."""
+    for target in (where.token_file, where.ca_file, where.config):
+        problem = None
+        if target.is_dir():
+            problem = "a folder is in the way"
+        else:
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                stage_file(target, b"", mode=0o600).discard()
+            except OSError as exc:
+                problem = exc.strerror or str(exc)
+        if problem is not None:
+            raise ProvisioningFailed(
+                f"Cannot write {target}: {problem} (run as root: sudo apm-kiosk provision "
+                "...). Nothing was written; the enrolment token was not used.",
+                EXIT_UNUSABLE,
+            )
 
 
 def _enrol(file: Path, wanted: ProvisioningFile, ca_file: Path) -> Enrolled:

@@ -480,3 +480,28 @@ def test_a_machine_in_the_middle_with_the_real_ca_never_gets_the_token(
     )
     assert middle.posted == []  # the TLS check stopped the token before it left
     assert kiosk.state() == before and kiosk.file.read_bytes() == file_before
+
+
+def test_a_config_folder_that_cannot_be_written_is_found_before_the_token_is_spent(
+    kiosk: Kiosk, district: District
+):
+    kiosk.ca_file.mkdir()  # a folder where the CA file would go
+    token = district.enrolment_token()
+    kiosk.write_file(provisioning_file(district, token))
+    run = kiosk.provision()
+    assert run.code == 2, run.said
+    assert f"Cannot write {kiosk.ca_file}: a folder is in the way" in run.err
+    assert "the enrolment token was not used" in run.err
+    assert token in kiosk.file.read_text()
+    assert not kiosk.token_file.exists()
+
+    kiosk.ca_file.rmdir()
+    if not read_only_bind(kiosk.folder, kiosk.folder):
+        return  # the read-only case needs root (mount --bind)
+    try:
+        run = kiosk.provision()
+    finally:
+        subprocess.run(["umount", str(kiosk.folder)], check=True)
+    assert run.code == 2, run.said
+    assert f"Cannot write {kiosk.token_file}: Read-only file system" in run.err
+    assert kiosk.provision().code == 0  # writable again: the same token still works
