@@ -60,7 +60,7 @@ def fetch_ca_certificate(base_url: str) -> str:
         ssl.PEM_cert_to_DER_cert(blocks[0])
     except ValueError:
         raise BackendFailed(f"GET {url}: the certificate is not valid PEM") from None
-    return str(blocks[0]) + "\n"
+    return f"{blocks[0]}\n"
 
 
 def certificate_fingerprint(pem: str) -> str:

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kiosk.config import _explain
+from kiosk.provisioning.writing import stage_file
 
 # What a person may type: hex pairs with colons, spaces or nothing between, any case.
 _FINGERPRINT_SEPARATORS = re.compile(r"[\s:]")
@@ -188,8 +189,6 @@ def _read_only(exc: OSError) -> bool:
 
 
 def _replace_text(path: Path, text: str) -> None:
-    from kiosk.provisioning.writing import stage_file
-
     mode = path.stat().st_mode & 0o7777
     staged = stage_file(path, text.encode("utf-8"), mode=mode)
     try:
