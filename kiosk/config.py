@@ -598,11 +598,13 @@ def _validate(model: type[BaseModel], data: Any, prefix: str, problems: list[str
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems.extend(_explain(exc, model, prefix))
+        problems.extend(explain_validation_errors(exc, model, prefix))
         return None
 
 
-def _explain(exc: ValidationError, model: type[BaseModel], prefix: str) -> list[str]:
+def explain_validation_errors(
+    exc: ValidationError, model: type[BaseModel], prefix: str
+) -> list[str]:
     lines = []
     for error in exc.errors():
         loc = list(error["loc"])

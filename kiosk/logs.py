@@ -48,7 +48,8 @@ _NIK = re.compile(r"(?<![0-9])([0-9]{4})[0-9]{8}([0-9]{4})(?![0-9])")
 _PIN = re.compile(r"(?i)(pin[^0-9\n]{0,30}?)(?<![0-9])[0-9]{6}(?![0-9])")
 # A card UID: 8 to 20 upper-case hex digits standing alone (readers report them upper-case;
 # all digits too: a UID may be all digits, or read as a decimal number).
-_UID = re.compile(r"(?<![0-9A-Za-z])[0-9A-F]{6,18}([0-9A-F]{2})(?![0-9A-Za-z])")
+# Not a kiosk id ("KIOSK-9A7A8CF4"): technicians need those whole, and they name no citizen.
+_UID = re.compile(r"(?<![0-9A-Za-z])(?<!KIOSK-)[0-9A-F]{6,18}([0-9A-F]{2})(?![0-9A-Za-z])")
 
 
 def redact(text: str) -> str:

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from kiosk.config import _explain
+from kiosk.config import explain_validation_errors
 from kiosk.provisioning.writing import stage_file
 
 # What a person may type: hex pairs with colons, spaces or nothing between, any case.
@@ -135,7 +135,9 @@ def load_provisioning_file(path: Path) -> ProvisioningFile:
     try:
         return ProvisioningFile.model_validate(data)
     except ValidationError as exc:
-        problems = [_with_hint(line) for line in _explain(exc, ProvisioningFile, "")]
+        problems = [
+            _with_hint(line) for line in explain_validation_errors(exc, ProvisioningFile, "")
+        ]
         raise ProvisioningFileError(source, problems) from None
 
 
