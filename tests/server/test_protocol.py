@@ -6,6 +6,7 @@ import http.client
 import json
 import logging
 import sqlite3
+import statistics
 import threading
 import time
 from pathlib import Path
@@ -281,10 +282,12 @@ def test_two_different_content_lengths_are_400(kiosk: Kiosk):
 
 
 def test_kept_alive_requests_are_answered_without_a_nagle_delay(kiosk: Kiosk):
-    """50 requests on one connection, one after the other, well within a second.
+    """50 requests on one connection, one after the other: no answer waits for an ACK.
 
     An answer written in two parts (headers, then body) waits for the client's delayed
-    ACK of the first part (~40 ms on Linux): 50 requests took over 2 s that way.
+    ACK of the first part (at least 40 ms on Linux): every request took over 40 ms that
+    way. The median of the GETs is compared with that, so a loaded machine (a slow
+    database write, a busy core) does not fail the test but the delay always does.
     """
     token = kiosk.session()
     host, port = kiosk.server.url.removeprefix("http://").split(":")
@@ -294,8 +297,9 @@ def test_kept_alive_requests_are_answered_without_a_nagle_delay(kiosk: Kiosk):
     assert conn.getresponse().read()
     sock = conn.sock
     submit = {"service_code": "SKCK", "fields": {"keperluan": "Melamar pekerjaan"}}
-    started = time.perf_counter()
+    gets: list[float] = []
     for n in range(50):
+        started = time.perf_counter()
         if n % 2:
             conn.request("GET", API + "/kiosk/config", headers=auth)
         else:
@@ -306,10 +310,12 @@ def test_kept_alive_requests_are_answered_without_a_nagle_delay(kiosk: Kiosk):
         answer = conn.getresponse()
         assert answer.status == (200 if n % 2 else 201), answer.read()
         answer.read()
-    elapsed = time.perf_counter() - started
+        if n % 2:
+            gets.append(time.perf_counter() - started)
     assert conn.sock is sock  # one kept-alive connection throughout
     conn.close()
-    assert elapsed < 1.0, f"50 kept-alive requests took {elapsed:.2f} s"
+    median = statistics.median(gets)
+    assert median < 0.030, f"a kept-alive GET took {median * 1000:.0f} ms (median of 25)"
 
 
 def test_a_kept_alive_connection_survives_a_body_on_a_get(kiosk: Kiosk):
