@@ -463,6 +463,15 @@ class DeviceReport(Sent):
     paper: str | None = None  # full, low, out, jammed, unknown (printers that can tell)
 
 
+ComponentVersions = Annotated[
+    dict[
+        Annotated[str, Field(min_length=1, max_length=40)],
+        Annotated[str, Field(max_length=100)],
+    ],
+    Field(max_length=20),
+]
+
+
 class Heartbeat(Sent):
     kiosk_id: str
     software_version: str
@@ -472,6 +481,9 @@ class Heartbeat(Sent):
     devices: list[DeviceReport] = Field(default_factory=list)
     outbox_pending: int | None = Field(default=None, ge=0)  # waiting to be sent
     dead_letters: int | None = Field(default=None, ge=0)  # given up on: a technician looks
+    # Versions of what the kiosk runs on, by name: {"python": "3.11.2", "qt": "6.8.1",
+    # "os": "Debian GNU/Linux 12 (bookworm)"}, for a district's upgrade planning.
+    components: ComponentVersions = Field(default_factory=dict)
 
 
 class FleetKiosk(Answer):
@@ -490,6 +502,7 @@ class FleetKiosk(Answer):
     paper_low: bool = False  # a printer says low or out
     outbox_pending: int | None = None
     dead_letters: int | None = None
+    components: ComponentVersions = Field(default_factory=dict)
 
 
 class Fleet(Answer):

@@ -110,6 +110,15 @@ def office_page(
     )
 
 
+def _version_cell(version: str | None, components: dict[str, str]) -> str:
+    """The kiosk's version, and what it runs on in a smaller line (Python, Qt, OS)."""
+    cell = html.escape(version or "-")
+    if components:
+        parts = ", ".join(f"{name} {value}" for name, value in sorted(components.items()))
+        cell += f"<br><small>{html.escape(parts)}</small>"
+    return cell
+
+
 def fleet_page(fleet: Fleet) -> str:
     """The fleet as a plain page for district staff: late kiosks first, then by id."""
     rows = []
@@ -126,7 +135,7 @@ def fleet_page(fleet: Fleet) -> str:
             html.escape(k.label),
             state,
             seen,
-            html.escape(k.software_version or "-"),
+            _version_cell(k.software_version, k.components),
             html.escape(k.screen or "-"),
             devices or "-",
             "kertas menipis" if k.paper_low else "",

@@ -166,6 +166,7 @@ def fleet_kiosks(api: Api) -> list[FleetKiosk]:
                 paper_low=beat is not None and any(d.paper in ("low", "out") for d in beat.devices),
                 outbox_pending=beat.outbox_pending if beat else None,
                 dead_letters=beat.dead_letters if beat else None,
+                components=dict(beat.components) if beat else {},
             )
         )
     return kiosks

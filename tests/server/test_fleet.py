@@ -108,3 +108,32 @@ def test_the_kiosk_reports_paper_and_its_outbox():
     assert body["outbox_pending"] == 3 and body["dead_letters"] == 1
     assert body["devices"][0]["paper"] == "low"
     assert "paper" not in body["devices"][1]  # a reader has none to tell
+    assert body["components"]["python"].startswith("3.")
+    assert "qt" in body["components"]
+
+
+def test_the_fleet_shows_what_each_kiosk_runs_on(kiosk: Kiosk):
+    components = {"python": "3.11.2", "qt": "6.8.1", "os": "Debian GNU/Linux 12 (bookworm)"}
+    beat(kiosk, components=components)
+
+    [demo] = [k for k in fleet(kiosk)["kiosks"] if k["kiosk_id"] == "KIOSK-DEMO-01"]
+    assert demo["components"] == components
+    login = base64.b64encode(f"staf:{ADMIN_TOKEN}".encode()).decode()
+    page = requests.get(
+        f"{kiosk.server.url}{API}/admin/fleet",
+        headers={"Accept": "text/html", "Authorization": f"Basic {login}"},
+        timeout=30,
+    )
+    assert "qt 6.8.1" in page.text and "os Debian GNU/Linux 12 (bookworm)" in page.text
+
+
+def test_a_heartbeat_with_too_many_components_is_refused(kiosk: Kiosk):
+    many = {f"lib{n}": "1.0" for n in range(21)}
+    answer = kiosk.call(
+        "POST",
+        "/heartbeat",
+        json={"kiosk_id": "KIOSK-DEMO-01", "software_version": "0.1.0", "uptime_s": 1,
+              "screen": "attract", "components": many},
+    )  # fmt: skip
+    assert error_of(answer) == (422, "bad_request")
+    assert "components" in answer.json()["message"]["en"]
