@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import platform
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from kiosk import __version__
@@ -101,13 +101,14 @@ class TechnicianActions:
         return self._outbox_change("outbox_discard", self.diagnostics.discard, item_id)
 
     def logs(self, lines: int = LOG_LINES) -> list[str]:
+        """The kiosk log's last lines, newest first."""
         try:
             found = self.diagnostics.recent_logs(lines)
         except Exception as error:
             self.audit.record("logs_view", "error", error=str(error))
             return [f"the log could not be read: {error}"]
         self.audit.record("logs_view", "ok", lines=len(found))
-        return found
+        return found[::-1]  # newest first: what a technician looks for, without scrolling
 
     def config(self) -> str:
         try:
@@ -224,9 +225,7 @@ def device_view(check: CheckLike) -> dict[str, Any]:
     if caps:
         lines.append("Capabilities: " + _pairs(caps))
     if health:
-        marks = [f"{'✔' if h.get('ok') else '✘'} {h.get('name')}" for h in health]
-        lines.append("Health: " + ", ".join(marks))
-        lines += [f"  {h.get('name')}: {h.get('detail')}" for h in health if h.get("detail")]
+        lines += health_lines(health)
     if details.get("lifecycle"):
         lines.append(f"Lifecycle: {details['lifecycle']} (owner {details.get('owner') or '-'})")
     view = check_view(check)
@@ -234,10 +233,19 @@ def device_view(check: CheckLike) -> dict[str, Any]:
     return view
 
 
+def health_lines(health: Sequence[Mapping[str, Any]]) -> list[str]:
+    """A device's health checks: one line of marks, then what each found."""
+    marks = [f"{'✔' if h.get('ok') else '✘'} {h.get('name')}" for h in health]
+    said = [f"  {h.get('name')}: {h.get('detail')}" for h in health if h.get("detail")]
+    return ["Health: " + ", ".join(marks), *said]
+
+
 def detail_lines(details: Mapping[str, Any]) -> list[str]:
     lines = []
     for key, value in details.items():
-        if isinstance(value, Mapping):
+        if key == "health" and isinstance(value, list | tuple):
+            lines += health_lines(value)
+        elif isinstance(value, Mapping):
             lines.append(f"{key}: {_pairs(value)}")
         elif isinstance(value, list | tuple):
             shown = [_pairs(v) if isinstance(v, Mapping) else str(v) for v in value]

@@ -98,6 +98,7 @@ class KioskBridge(QObject):
     languageChanged = Signal(str)  # the screens' language (a code with a translation)
     runtimeReady = Signal()  # the runtime is attached and started (GUI thread)
     runtimeFailed = Signal(str)  # it could not be built: the kiosk cannot work
+    technicianChanged = Signal()  # the technician mode's object was made (first gesture tap)
     _posted = Signal(object)  # events from any thread; delivered on the GUI thread
     _loaded = Signal(object)  # the runtime, or the exception that stopped it
 
@@ -118,6 +119,7 @@ class KioskBridge(QObject):
         self._built: Runtime | None = None  # built by the loader, not yet attached
         self._built_lock = threading.Lock()
         self._vm: dict[str, Any] = placeholder_view(lang)
+        self._technician: Any = None  # kiosk.ui.technician, made on the gesture's first tap
         self._posted.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._loaded.connect(self._attach, Qt.ConnectionType.QueuedConnection)
         self._ticker = QTimer(self)
@@ -177,6 +179,8 @@ class KioskBridge(QObject):
     def shutdown(self) -> None:
         self._closed = True
         self._ticker.stop()
+        if self._technician is not None:
+            self._technician.close()
         if self._loader is not None and self._loader.ident is not None:  # started
             self._loader.join(timeout=10)
         # A runtime built but not yet attached (its queued hand-over may never be
@@ -279,12 +283,19 @@ class KioskBridge(QObject):
     @Slot(str, bool)
     def cardTapped(self, uid: str, random_uid: bool) -> None:
         """A keyboard-wedge reader's burst, caught by the wedge filter (not from QML)."""
-        self._send(lambda ev: ev.CardPresented(uid, random_uid))
+        if not self._citizen_input_held():
+            self._send(lambda ev: ev.CardPresented(uid, random_uid))
 
     @Slot(str)
     def pickupCodeScanned(self, code: str) -> None:
         """A receipt's QR typed by a wedge scanner, caught by the wedge filter."""
-        self._send(lambda ev: ev.PickupCodeScanned(code))
+        if not self._citizen_input_held():
+            self._send(lambda ev: ev.PickupCodeScanned(code))
+
+    def _citizen_input_held(self) -> bool:
+        """Technician mode is on: taps and scans are not a citizen's (runtime.py drops
+        those of the readers it owns; these come through Qt's key events)."""
+        return bool(getattr(self.runtime, "citizen_input_held", False))
 
     @Slot(bool)
     def setLargeText(self, on: bool) -> None:
@@ -337,6 +348,29 @@ class KioskBridge(QObject):
     def stillHere(self) -> None:
         if self.runtime is not None:  # nothing to keep alive before the flow exists
             self._send(lambda ev: ev.StillHere())
+
+    # --- technician mode -------------------------------------------------------------------
+
+    def _get_technician(self) -> QObject | None:
+        return self._technician
+
+    technician = Property(QObject, _get_technician, notify=technicianChanged)
+
+    @Slot()
+    def technicianTap(self) -> None:
+        """A tap on the attract screen's hidden spot (kiosk.technician.gesture).
+
+        The technician code is imported on the first such tap, never at start-up."""
+        if self.runtime is None or self._closed:
+            return
+        if self._technician is None:
+            if not hasattr(self.runtime, "diagnostics"):
+                return  # a stand-in runtime without diagnostics (tests)
+            from kiosk.ui.technician import TechnicianController
+
+            self._technician = TechnicianController(self.runtime, parent=self)
+            self.technicianChanged.emit()
+        self._technician.tap()
 
     # --- language --------------------------------------------------------------------------
 

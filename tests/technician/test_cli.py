@@ -76,9 +76,10 @@ def converse(answers: list[str]) -> tuple[int, str]:
         if not chunk:
             break
         output += chunk
-        if pending and output.rstrip().endswith(b":"):
+        asked = output.count(b"Technician PIN (") + output.count(b"same PIN again: ")
+        # Answer each prompt once it is fully shown: getpass has switched echo off by then.
+        if pending and len(answers) - len(pending) < asked and output.endswith(b": "):
             os.write(fd, pending.pop(0).encode() + b"\n")
-            output += b"\n"
     _, status = os.waitpid(pid, 0)
     os.close(fd)
     return os.waitstatus_to_exitcode(status), output.decode(errors="replace")

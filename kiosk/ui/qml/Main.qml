@@ -75,4 +75,13 @@ Window {
         visible: root.vm.idleLeft >= 0
         secondsLeft: root.vm.idleLeft
     }
+
+    // Technician mode (hidden gesture + PIN): over everything, loaded only while it is on.
+    Loader {
+        objectName: "technicianLoader"
+        anchors.fill: parent
+        z: 300
+        active: kiosk.technician !== null && kiosk.technician.view.mode !== "off"
+        source: active ? "technician/TechnicianOverlay.qml" : ""
+    }
 }

@@ -183,6 +183,18 @@ Rectangle {
         }
     }
 
+    // The technician's hidden spot: five quick taps here ask for the technician PIN
+    // (kiosk/technician/gesture.py). It shows nothing, and a tap on it starts no session.
+    Item {
+        objectName: "technicianCorner"
+        anchors { right: parent.right; bottom: parent.bottom }
+        width: 96; height: 96
+        TapHandler {
+            gesturePolicy: TapHandler.WithinBounds
+            onTapped: kiosk.technicianTap()
+        }
+    }
+
     // The village office's notices and desk hours, from the backend's kiosk configuration.
     Column {
         id: info
