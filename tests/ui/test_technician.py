@@ -27,7 +27,7 @@ pytestmark = pytest.mark.qt
 PIN = "24681357"
 SITI_UID = "04A3B2C1D0E1F2"
 MIN_TARGET_MM = 15.0
-NOT_TARGETS = ("idleCatcher", "techBlocker")  # catch every press; no button of their own
+NOT_TARGETS = ("techIdleCatcher", "techBlocker")  # catch every press; no button of their own
 
 
 def shots_dir(tmp_path: Path) -> Path:
@@ -420,6 +420,17 @@ def test_outbox_discard_needs_a_confirmation(kiosk, qtbot, tmp_path: Path):
     assert "Reason: " in texts(kiosk)
     check_screen(kiosk, qtbot, tmp_path, "outbox")
 
+    # Sent again: still refused (its score is still off the scale), a dead letter again.
+    press_in_section(qtbot, kiosk, f"techRetry-{item.id}")
+    qtbot.waitUntil(lambda: visible(kiosk, "techConfirm"), timeout=3000)
+    assert "Send dead letter" in texts(kiosk)
+    click(qtbot, kiosk, "techConfirmYes")
+    qtbot.waitUntil(lambda: f"Dead letter #{item.id} queued again." in texts(kiosk), timeout=5000)
+    qtbot.waitUntil(lambda: runtime.storage.outbox.get(item.id).attempts == 2, timeout=20000)
+    qtbot.waitUntil(lambda: runtime.storage.outbox.counts()["dead"] == 1, timeout=20000)
+    click(qtbot, kiosk, "techRefreshOutbox")
+    qtbot.waitUntil(lambda: "2 attempts" in texts(kiosk), timeout=5000)
+
     press_in_section(qtbot, kiosk, f"techDiscard-{item.id}")
     qtbot.waitUntil(lambda: visible(kiosk, "techConfirm"), timeout=3000)
     check_screen(kiosk, qtbot, tmp_path, "outbox-confirm")
@@ -434,8 +445,11 @@ def test_outbox_discard_needs_a_confirmation(kiosk, qtbot, tmp_path: Path):
     qtbot.waitUntil(lambda: f"Dead letter #{item.id} discarded." in texts(kiosk), timeout=5000)
     qtbot.waitUntil(lambda: not visible(kiosk, f"techDead-{item.id}"), timeout=5000)
     assert runtime.storage.outbox.get(item.id) is None
-    entry = [e for e in audit(tmp_path) if e["action"] == "outbox_discard"]
-    assert [(e["outcome"], e["details"]) for e in entry] == [("ok", {"item": item.id})]
+    changes = [e for e in audit(tmp_path) if e["action"] in ("outbox_retry", "outbox_discard")]
+    assert [(e["action"], e["outcome"], e["details"]) for e in changes] == [
+        ("outbox_retry", "ok", {"item": item.id}),
+        ("outbox_discard", "ok", {"item": item.id}),
+    ]
 
 
 def test_restart_asks_first_then_ends_the_app_for_systemd_to_restart(

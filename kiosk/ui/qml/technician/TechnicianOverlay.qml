@@ -30,7 +30,7 @@ Rectangle {
 
     // Every press keeps technician mode open ([technician] idle_s untouched ends it).
     MouseArea {
-        objectName: "idleCatcher"
+        objectName: "techIdleCatcher"
         anchors.fill: parent
         z: 1000
         propagateComposedEvents: true
