@@ -225,6 +225,11 @@ class KioskRuntime:
             self._diagnostics = KioskDiagnostics(self)
         return self._diagnostics
 
+    def cancel_card_read(self) -> None:
+        """End a diagnostics card read's wait now (any thread; imports nothing)."""
+        if self._diagnostics is not None:
+            self._diagnostics.cancel_card_read()
+
     def _open_diag_socket(self) -> None:
         from kiosk.diagnostics.link import start_diag_server
 
@@ -265,6 +270,7 @@ class KioskRuntime:
         self._timers.close()
         if self._diag_server is not None:
             self._diag_server.close()
+        self.cancel_card_read()
         self.printing.stop()
         self.sync.stop(timeout=15.0)
         closing = [device.close() for device in self.devices.values()]

@@ -27,6 +27,7 @@ from kiosk.diagnostics.report import Check, Level, fault, ok, skipped, warning
 AREA = "device"
 HEALTH_TIMEOUT_S = 20.0  # a network printer that does not answer takes its own timeouts
 PRINT_TIMEOUT_S = 150.0  # a test page through CUPS: its job timeout plus settling
+CANCEL_POLL_S = 0.1  # how soon a cancelled card read notices
 
 
 def masked_uid(uid: str) -> str:
@@ -101,8 +102,12 @@ def test_print(role: str, device: Device, owner: str) -> Check:
     return fault(AREA, role, f"test print failed: {reasons}", took_ms=took_ms, health=health)
 
 
-def card_read(role: str, device: Device, timeout_s: float) -> Check:
+def card_read(
+    role: str, device: Device, timeout_s: float, cancel: threading.Event | None = None
+) -> Check:
     """Wait for the next card on an enabled reader: its masked UID and how long it took.
+
+    `cancel` ends the wait early (the technician left, the kiosk stops).
 
     `read_ms` runs from the reader seeing the card (its media sensor) to the UID being
     read; readers without a media sensor report only `waited_ms`.
@@ -123,12 +128,16 @@ def card_read(role: str, device: Device, timeout_s: float) -> Check:
             arrived.set()
 
     started = time.monotonic()
+    deadline = started + timeout_s
     unsubscribe = device.subscribe(listen)
     try:
-        came = arrived.wait(timeout_s)
+        while not arrived.is_set() and (left := deadline - time.monotonic()) > 0:
+            if cancel is not None and cancel.is_set():
+                return skipped(AREA, role, "card read: cancelled")
+            arrived.wait(min(left, CANCEL_POLL_S))
     finally:
         unsubscribe()
-    if not came:
+    if not arrived.is_set():
         return warning(AREA, role, f"card read: no card within {timeout_s:.0f} s")
     data, read_at = seen["data"], seen["read_at"]
     waited_ms = round((read_at - started) * 1000)

@@ -48,13 +48,17 @@ class DiagServer:
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self._closed = threading.Event()
         with _short_path(state_dir, SOCKET_NAME) as path:
+            # Bound under a temporary name and renamed once its mode is set: a client
+            # never finds it with the mode bind() gave it.
+            partial = f"{path}.{os.getpid()}"
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)  # left by a kiosk that was killed: we hold the state lock
+                os.unlink(partial)
             self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self._listener.bind(path)
-            os.chmod(path, 0o660)
+            self._listener.bind(partial)
+            os.chmod(partial, 0o660)
+            self._listener.listen(MAX_CONNECTIONS)
+            os.replace(partial, path)  # over one left by a killed kiosk: we hold the lock
         self._path = state_dir / SOCKET_NAME
-        self._listener.listen(MAX_CONNECTIONS)
         self._thread = threading.Thread(target=self._accept_loop, name="diag-socket", daemon=True)
         self._thread.start()
 

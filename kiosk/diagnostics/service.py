@@ -7,6 +7,7 @@ Visible actions (a test print, a card read) are refused while a citizen is using
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ class KioskDiagnostics:
     def __init__(self, runtime: KioskRuntime) -> None:
         self._runtime = runtime
         self._settings = runtime.settings
+        self._card_read_cancel = threading.Event()
 
     # --- the whole report ------------------------------------------------------------------
 
@@ -93,12 +95,20 @@ class KioskDiagnostics:
         if self.citizen_busy() and not self._runtime.citizen_input_held:
             return skipped("device", role, CITIZEN_BUSY)
         # The tap is the technician's: it must not start a citizen's session meanwhile.
-        held_before = self._runtime.citizen_input_held
+        # Held already (technician mode): whoever held it releases it, maybe mid-read.
+        held_here = not self._runtime.citizen_input_held
         self._runtime.hold_citizen_input(True)
+        self._card_read_cancel.clear()
         try:
-            return devices.card_read(role, self._runtime.devices[role], timeout_s)
+            device = self._runtime.devices[role]
+            return devices.card_read(role, device, timeout_s, self._card_read_cancel)
         finally:
-            self._runtime.hold_citizen_input(held_before)
+            if held_here:
+                self._runtime.hold_citizen_input(False)
+
+    def cancel_card_read(self) -> None:
+        """End a card read's wait now (the technician left, the kiosk stops)."""
+        self._card_read_cancel.set()
 
     # --- backend, outbox, logs, config -------------------------------------------------------
 

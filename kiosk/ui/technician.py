@@ -263,6 +263,8 @@ class TechnicianController(QObject):
     def _release_input(self) -> None:
         if not self._closed:
             self._runtime.hold_citizen_input(False)
+            # A card read test still waiting for a tap ends now, not at its timeout.
+            self._runtime.cancel_card_read()
 
     def _tick(self) -> None:
         if self._session.idle_left() <= 0:

@@ -10,12 +10,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from kiosk.config import load_config
 from kiosk.demo.embedded import runtime_options
+from kiosk.diagnostics.report import Level
 from kiosk.flow import Screen
 from kiosk.runtime import KioskRuntime
 from printer.escpos_text import decode_escpos
@@ -146,3 +148,34 @@ def test_the_socket_goes_with_the_kiosk(config_for, tmp_path: Path):
     assert not socket_path.exists()
     run = run_diag("--config", str(config_for()), "--json")
     assert run.report["devices_from"] == "opened by diag"
+
+
+def test_a_card_read_ends_at_once_when_cancelled(kiosk):
+    host, _ = kiosk
+    with ThreadPoolExecutor(1) as pool:
+        reading = pool.submit(host.runtime.diagnostics.card_read, 20.0)
+        deadline = time.monotonic() + 5
+        while not host.runtime.citizen_input_held:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        host.runtime.cancel_card_read()
+        check = reading.result(timeout=2)
+
+    assert check.level is Level.SKIPPED and "cancelled" in check.summary
+    assert not host.runtime.citizen_input_held
+
+
+def test_a_technician_leaving_mid_read_gets_the_citizens_input_back(kiosk):
+    """Technician mode holds the input; leaving releases it even while a read waits."""
+    host, _ = kiosk
+    host.runtime.hold_citizen_input(True)  # technician mode on
+    with ThreadPoolExecutor(1) as pool:
+        reading = pool.submit(host.runtime.diagnostics.card_read, 20.0)
+        time.sleep(0.3)
+        host.runtime.hold_citizen_input(False)  # the technician leaves ...
+        host.runtime.cancel_card_read()  # ... and the read's wait ends
+        reading.result(timeout=2)
+
+    assert not host.runtime.citizen_input_held
+    host.simulator("card_reader").tap(SITI_UID)
+    host.on(Screen.SERVICES)
