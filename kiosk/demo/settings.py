@@ -12,6 +12,12 @@ if TYPE_CHECKING:
     from kiosk.config import KioskSettings
 
 
+DEMO_TECHNICIAN_PIN = "24681357"
+# hash_pin(DEMO_TECHNICIAN_PIN), made once: scrypt at every demo start would cost ~50 ms.
+DEMO_TECHNICIAN_PIN_HASH = (
+    "scrypt$16384$8$1$V/+MAeNRJKs/vBjX4nRe1g==$HB+eijt9EYw7eV2WGUZ4DgltJj5skfYalq1S93tn50g="
+)
+
 DEMO_CONFIG = """
 # The demo: every device simulated, the reference backend embedded in the process.
 [kiosk]
@@ -25,6 +31,11 @@ screen_height = {height}
 
 [signature]
 trust_anchors = [{anchors}]
+
+[technician]
+# The demo's technician PIN is 24681357 (five quick taps on the attract screen's
+# bottom-right corner). A real kiosk sets its own: `apm-kiosk technician hash-pin`.
+pin_hash = "{demo_pin_hash}"
 
 [devices.receipt_printer]
 type = "escpos"
@@ -66,6 +77,7 @@ def demo_settings(
     else:
         backend = f"embedded = true\nembedded_auto_sign_s = {auto_sign_s}"
     text = DEMO_CONFIG.format(
+        demo_pin_hash=DEMO_TECHNICIAN_PIN_HASH,
         state_dir=toml_string(state_dir.as_posix()),
         width=width,
         height=height,

@@ -78,3 +78,9 @@ def test_a_wrong_pin_takes_as_long_as_a_right_one():
     right = min(took("135790") for _ in range(3))
     for wrong in ("000000", "12"):
         assert min(took(wrong) for _ in range(3)) > right * 0.5
+
+
+def test_the_demo_technician_pin_opens_the_demo_kiosk():
+    from kiosk.demo.settings import DEMO_TECHNICIAN_PIN, DEMO_TECHNICIAN_PIN_HASH
+
+    assert verify_pin(DEMO_TECHNICIAN_PIN, DEMO_TECHNICIAN_PIN_HASH)
