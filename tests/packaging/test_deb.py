@@ -12,6 +12,7 @@ minutes on two cores, most of it debootstrap and apt.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import importlib.util
 import json
 import marshal
@@ -20,6 +21,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import stat
 import subprocess
 import tarfile
@@ -31,8 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 
+from apm_server import demo_data
 from kiosk import __version__
+from tests.harness import serving
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD_DEB = REPO / "packaging" / "build-deb"
@@ -55,6 +60,8 @@ CONFFILES = {
 }
 KIOSK_GROUPS = {"apm-kiosk", "lp", "dialout", "input", "video", "render", "audio"}
 ROLES = ("receipt_printer", "document_printer", "card_reader")
+# The package's default config as shipped (the conffile's copy, untouched by provisioning).
+DEFAULT_CONFIG_COPY = "/usr/share/doc/apm-kiosk/examples/kiosk.toml"
 
 pytestmark = pytest.mark.slow
 
@@ -244,9 +251,9 @@ def write_trust_anchor(path: Path) -> None:
 
 
 def provisioned_config(tree: Path, name: str, *, devices: str | None = None) -> str:
-    """The installed default config as provisioning leaves it (backend URL, device token,
+    """The package's default config as provisioning leaves it (backend URL, device token,
     trust anchor), written into the tree; its devices kept, or replaced by `devices`."""
-    text = (tree / "etc/apm-kiosk/kiosk.toml").read_text()
+    text = (tree / DEFAULT_CONFIG_COPY.lstrip("/")).read_text()
     write_trust_anchor(tree / "tmp" / f"{name}-ca.pem")
     (tree / "tmp" / f"{name}-token").write_text("packaging-test-device-token\n")
     backend = f'[backend]\nurl = "http://127.0.0.1:9"\ntoken_file = "/tmp/{name}-token"\n'
@@ -304,6 +311,8 @@ def test_conffiles_and_maintainer_scripts(installed: Installed) -> None:
     listed = {line.split()[5].removeprefix(".") for line in contents.splitlines()}
     conffiles = set((installed.tree / "var/lib/dpkg/info/apm-kiosk.conffiles").read_text().split())
     assert conffiles == CONFFILES and conffiles <= listed
+    installed_config = (installed.tree / "etc/apm-kiosk/kiosk.toml").read_text()
+    assert installed_config == (installed.tree / DEFAULT_CONFIG_COPY.lstrip("/")).read_text()
     owners = {line.split()[1] for line in contents.splitlines()}
     assert owners == {"root/root"}
     for unit in UNITS:
@@ -378,6 +387,49 @@ def test_once_provisioned_the_default_config_is_valid_and_diag_checks_its_device
     named = " ".join(f"{c['area']} {c['name']}" for c in report["checks"])
     for role in ROLES:
         assert role in named, report["checks"]
+
+
+def test_first_boot_provisioning_against_the_reference_backend_makes_the_kiosk_startable(
+    installed: Installed,
+) -> None:
+    """What apm-kiosk-firstboot.service runs, on the package's own default config, with the
+    provisioning file on the boot partition: the kiosk enrols with the reference backend
+    (HTTPS on loopback; the chroot shares this machine's network), its config then passes
+    the check apm-kiosk.service makes before each start, and the token is gone from the
+    file. Changes /etc/apm-kiosk in the tree: the tests after this one do not need it
+    unprovisioned."""
+    tree = installed.tree
+    default = (tree / "etc/apm-kiosk/kiosk.toml").read_text()
+    with serving(installed.work / "backend", tls=True) as backend:
+        made = requests.post(
+            f"{backend.url}/api/v1/admin/enrolments",
+            json={"label": "packaging test", "village_code": demo_data.VILLAGE.code},
+            headers={"Authorization": f"Bearer {backend.admin_token}"},
+            verify=str(backend.ca_cert_path),
+            timeout=30,
+        )
+        assert made.status_code == 201, made.text
+        der = ssl.PEM_cert_to_DER_cert(backend.ca_cert_path.read_text())
+        provisioning = tree / "boot/firmware/apm-provision.toml"
+        provisioning.parent.mkdir(parents=True, exist_ok=True)
+        provisioning.write_text(
+            f'village_code = "{demo_data.VILLAGE.code}"\n'
+            f'backend_url = "{backend.url}"\n'
+            f'enrolment_token = "{made.json()["token"]}"\n'
+            f'ca_fingerprint = "{hashlib.sha256(der).hexdigest()}"\n'
+        )
+        with mounted(tree):
+            first_boot = in_tree(tree, "apm-kiosk", "provision", "--first-boot", timeout=180)
+    assert first_boot.returncode == 0, first_boot.stdout + first_boot.stderr
+    check = in_tree(tree, "apm-kiosk", "config", "check", "/etc/apm-kiosk/kiosk.toml")
+    assert check.returncode == 0, check.stderr
+    token = in_tree(tree, "stat", "-c", "%a %U", "/etc/apm-kiosk/device-token").stdout.split()
+    assert token == ["600", "apm-kiosk"]
+    assert "enrolment_token" not in provisioning.read_text()
+    provisioned = (tree / "etc/apm-kiosk/kiosk.toml").read_text()
+    assert f'url = "{backend.url}"' in provisioned
+    comments = [line for line in default.splitlines() if line.startswith("#")]
+    assert comments and all(line in provisioned.splitlines() for line in comments)
 
 
 def test_the_kiosk_user_its_groups_its_state_and_the_enabled_units(installed: Installed) -> None:
