@@ -7,11 +7,13 @@ and cage, the compositor the unit starts it under.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,6 +43,16 @@ class Listener:
             return self.sock.recv(4096).decode("utf-8")
         except TimeoutError:
             return None
+
+    def arrivals(self, duration_s: float) -> list[tuple[float, str]]:
+        """(arrival time, message) of every message for `duration_s` seconds."""
+        seen: list[tuple[float, str]] = []
+        deadline = time.monotonic() + duration_s
+        while (left := deadline - time.monotonic()) > 0:
+            message = self.receive(left)
+            if message is not None:
+                seen.append((time.monotonic(), message))
+        return seen
 
     def messages_until(self, wanted: str, timeout_s: float) -> list[str]:
         """Every message up to and including the first holding `wanted` (or until timeout)."""
@@ -170,10 +182,12 @@ def test_the_kiosk_says_ready_feeds_the_watchdog_and_says_stopping(
         assert before_ready and before_ready[-1] == "READY=1\nSTATUS=attract screen shown", (
             before_ready
         )
-        started = time.monotonic()
-        fed = abstract_listener.messages_until("never", 1.5)
-        assert time.monotonic() - started >= 1.4
-        assert set(fed) == {"WATCHDOG=1"} and 5 <= len(fed) <= 9, fed
+        fed = abstract_listener.arrivals(3.0)
+        assert {message for _, message in fed} == {"WATCHDOG=1"}, fed
+        # Every 0.2 s (half of WATCHDOG_USEC), not every 0.4 s: the median gap says so even
+        # if the GUI thread is held up once by the runtime loading beside it.
+        gaps = [later - earlier for (earlier, _), (later, _) in itertools.pairwise(fed)]
+        assert len(gaps) >= 5 and 0.15 <= statistics.median(gaps) <= 0.3, gaps
     finally:
         kiosk.send_signal(signal.SIGTERM)
         _, stderr = kiosk.communicate(timeout=30)
