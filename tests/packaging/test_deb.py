@@ -1,12 +1,13 @@
 """The Debian package, built and installed as a vendor would: packaging/build-deb makes the
 .deb, apt installs it into a fresh Debian 12 (debootstrap, minbase), and the kiosk runs
-inside it with chroot.
+inside it with chroot; then the tree boots with its own systemd (systemd-nspawn) for the
+first-boot service and its retries.
 
 The module builds the package and bootstraps Debian once (at the same time: two cores),
 then each test looks at one thing a vendor or technician relies on. The last test purges
 the package. Needs root (debootstrap, chroot, mounts) and the network (deb.debian.org; PyPI
-for the first build); without them it is skipped, saying which is missing. About four
-minutes on two cores, most of it debootstrap and apt.
+for the first build); without them it is skipped, saying which is missing. About two and a
+half minutes on two cores from cold caches, most of it debootstrap, the wheels and apt.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import subprocess
 import tarfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,8 +37,9 @@ import pytest
 import requests
 
 from apm_server import demo_data
+from apm_server.app import RunningServer
 from kiosk import __version__
-from tests.harness import serving
+from tests.harness import free_port, serving
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD_DEB = REPO / "packaging" / "build-deb"
@@ -250,6 +252,19 @@ def write_trust_anchor(path: Path) -> None:
     path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
 
 
+def enrolment_token(backend: RunningServer) -> str:
+    """A one-time enrolment token for the demo village, as the district's staff make one."""
+    made = requests.post(
+        f"{backend.url}/api/v1/admin/enrolments",
+        json={"label": "packaging test", "village_code": demo_data.VILLAGE.code},
+        headers={"Authorization": f"Bearer {backend.admin_token}"},
+        verify=str(backend.ca_cert_path),
+        timeout=30,
+    )
+    assert made.status_code == 201, made.text
+    return str(made.json()["token"])
+
+
 def provisioned_config(tree: Path, name: str, *, devices: str | None = None) -> str:
     """The package's default config as provisioning leaves it (backend URL, device token,
     trust anchor), written into the tree; its devices kept, or replaced by `devices`."""
@@ -401,21 +416,14 @@ def test_first_boot_provisioning_against_the_reference_backend_makes_the_kiosk_s
     tree = installed.tree
     default = (tree / "etc/apm-kiosk/kiosk.toml").read_text()
     with serving(installed.work / "backend", tls=True) as backend:
-        made = requests.post(
-            f"{backend.url}/api/v1/admin/enrolments",
-            json={"label": "packaging test", "village_code": demo_data.VILLAGE.code},
-            headers={"Authorization": f"Bearer {backend.admin_token}"},
-            verify=str(backend.ca_cert_path),
-            timeout=30,
-        )
-        assert made.status_code == 201, made.text
+        token = enrolment_token(backend)
         der = ssl.PEM_cert_to_DER_cert(backend.ca_cert_path.read_text())
         provisioning = tree / "boot/firmware/apm-provision.toml"
         provisioning.parent.mkdir(parents=True, exist_ok=True)
         provisioning.write_text(
             f'village_code = "{demo_data.VILLAGE.code}"\n'
             f'backend_url = "{backend.url}"\n'
-            f'enrolment_token = "{made.json()["token"]}"\n'
+            f'enrolment_token = "{token}"\n'
             f'ca_fingerprint = "{hashlib.sha256(der).hexdigest()}"\n'
         )
         with mounted(tree):
@@ -538,6 +546,154 @@ def test_the_installed_kiosk_shows_its_attract_screen_and_tells_systemd(
     assert kiosk.returncode == 0, stderr
     for sign in ("Traceback", "Could not load", "core dumped"):
         assert sign not in stderr, stderr
+
+
+# --- booted with systemd: the first-boot service, its retries, the kiosk not held up -------
+
+
+def descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields_ = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields_[1]), []).append(int(stat_file.parent.name))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+@contextmanager
+def booted(tree: Path, log: Path) -> Iterator[Callable[..., subprocess.CompletedProcess[str]]]:
+    """The tree booted by its own systemd in a container (systemd-nspawn), on this machine's
+    network; yields a function that runs a command inside. Powered off afterwards.
+
+    In a private mount namespace, nspawn's working folder gets a tmpfs of its own (it will
+    not clean up on a disk file system) and the host's /run is left alone; --keep-unit and
+    --register=no: no systemd or machined needed on the host."""
+    script = (
+        "mkdir -p /run/systemd/nspawn && mount -t tmpfs tmpfs /run/systemd/nspawn && "
+        f"exec systemd-nspawn --quiet --keep-unit --register=no --directory={tree} --boot"
+    )
+    with log.open("w") as out:
+        nspawn = subprocess.Popen(
+            ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    init = 0
+
+    def inside(*command: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["nsenter", "-t", str(init), "-a", *command],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    try:
+        deadline = time.monotonic() + 60
+        state = ""
+        while time.monotonic() < deadline and state not in ("running", "degraded"):
+            time.sleep(0.5)
+            if nspawn.poll() is not None:
+                break
+            inits = [
+                p
+                for p in descendants(nspawn.pid)
+                if Path(f"/proc/{p}/comm").read_text().strip() == "systemd"
+            ]
+            if inits:
+                init = inits[0]
+                state = inside("systemctl", "is-system-running").stdout.strip()
+        assert state in ("running", "degraded"), (
+            f"the container did not boot:\n{log.read_text()[-3000:]}"
+        )
+        yield inside
+    finally:
+        if nspawn.poll() is None and init:
+            inside("systemctl", "poweroff", "--no-block")
+        try:
+            nspawn.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            nspawn.kill()
+            nspawn.wait()
+
+
+def unit_property(
+    inside: Callable[..., subprocess.CompletedProcess[str]], unit: str, name: str
+) -> str:
+    return inside("systemctl", "show", "--value", "-p", name, unit).stdout.strip()
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.25)
+    return True
+
+
+def test_booted_a_failed_first_try_holds_nothing_up_and_a_later_try_provisions(
+    installed: Installed,
+) -> None:
+    """The units under the tree's own systemd. At boot the backend is unreachable: the
+    first-boot service fails, the boot goes on, the retry timer is armed. Once the backend
+    is up, a try (what the timer starts) enrols the kiosk and the timer stops."""
+    if shutil.which("systemd-nspawn") is None:
+        pytest.skip(
+            "systemd-nspawn is not installed (package systemd-container; ./scripts/setup installs it)"
+        )
+    tree = installed.tree
+    # Unprovisioned again (an earlier test provisioned it): the package's default config.
+    for left in ("device-token", "backend-ca.pem"):
+        (tree / "etc/apm-kiosk" / left).unlink(missing_ok=True)
+    (tree / "etc/apm-kiosk/kiosk.toml").write_text(
+        (tree / DEFAULT_CONFIG_COPY.lstrip("/")).read_text()
+    )
+    with serving(installed.work / "boot-backend", tls=True) as backend:
+        token = enrolment_token(backend)
+        der = ssl.PEM_cert_to_DER_cert(backend.ca_cert_path.read_text())
+        provisioning = tree / "boot/firmware/apm-provision.toml"
+        provisioning.parent.mkdir(parents=True, exist_ok=True)
+        nobody_there = f"https://127.0.0.1:{free_port()}"
+        text = (
+            f'village_code = "{demo_data.VILLAGE.code}"\n'
+            f'backend_url = "{nobody_there}"\n'
+            f'enrolment_token = "{token}"\n'
+            f'ca_fingerprint = "{hashlib.sha256(der).hexdigest()}"\n'
+        )
+        provisioning.write_text(text)
+        with booted(tree, installed.work / "nspawn.log") as inside:
+            firstboot, timer = "apm-kiosk-firstboot.service", "apm-kiosk-firstboot.timer"
+            assert unit_property(inside, firstboot, "Result") == "exit-code"
+            assert unit_property(inside, "multi-user.target", "ActiveState") == "active"
+            assert unit_property(inside, timer, "ActiveState") == "active"
+            assert unit_property(inside, timer, "NextElapseUSecMonotonic") not in (
+                "",
+                "0",
+                "infinity",
+            )
+            assert "enrolment_token" in provisioning.read_text()  # not used: kept for the retry
+            provisioning.write_text(text.replace(nobody_there, backend.url))
+            retry = inside("systemctl", "start", firstboot, timeout=180)
+            assert retry.returncode == 0, (
+                retry.stderr + inside("journalctl", "-u", firstboot).stdout
+            )
+            assert (tree / "etc/apm-kiosk/device-token").is_file()
+            assert wait_for(lambda: unit_property(inside, timer, "ActiveState") == "inactive", 10)
+            check = inside("apm-kiosk", "config", "check", "/etc/apm-kiosk/kiosk.toml")
+            assert check.returncode == 0, check.stderr
+            # A provisioned kiosk: the first-boot service is skipped at once, boot after boot.
+            again = inside("systemctl", "start", firstboot)
+            assert again.returncode == 0
+            assert unit_property(inside, firstboot, "ConditionResult") == "no"
 
 
 def fields(messages: list[str]) -> set[str]:
