@@ -36,7 +36,7 @@ def village_zone(value: str = "WIB") -> tzinfo:
 
 
 def format_local(moment: datetime, zone: tzinfo) -> str:
-    """"01-12-2026 06:28 WIB": a moment as the village reads it."""
+    """ "01-12-2026 06:28 WIB": a moment as the village reads it."""
     local = moment.astimezone(zone)
     return f"{local.strftime(TIME_FORMAT)} {local.tzname()}"
 

@@ -14,6 +14,8 @@ from kiosk.provisioning import FILE_NAME
 # write from any computer; udisks mounts USB sticks at /media/USER/LABEL (or
 # /run/media/USER/LABEL), usbmount and by-hand mounts at /media/LABEL or /mnt/NAME.
 SEARCH_FOLDERS = (
+    "/efi",  # a UEFI boot partition, where systemd mounts it (mkosi images)
+    "/boot/efi",  # ... and where Debian's installer mounts it
     "/boot/firmware",
     "/boot",
     "/media/*/*",
