@@ -12,7 +12,6 @@ half minutes on two cores from cold caches, most of it debootstrap, the wheels a
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import importlib.util
 import json
@@ -230,26 +229,9 @@ def depends(deb: Path, field: str = "Depends") -> set[str]:
 
 def write_trust_anchor(path: Path) -> None:
     """A self-signed CA certificate: what provisioning saves as the backend's CA."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    from tests.kiosk.conftest import make_ca_pem
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "packaging test CA")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    path.write_bytes(make_ca_pem("packaging test CA"))
 
 
 def enrolment_token(backend: RunningServer) -> str:
