@@ -16,6 +16,7 @@ from kiosk.config import (
     LoggingSection,
     StorageSection,
     SyncSection,
+    TechnicianSection,
     TimeoutsSection,
     config_path,
     load_config,
@@ -608,7 +609,7 @@ def test_shipped_configs_document_the_defaults_of_the_optional_sections(
 ) -> None:
     path = install_example(name, tmp_path, ca_pem)
     text = path.read_text(encoding="utf-8")
-    for section in ("storage", "sync", "timeouts", "logging"):
+    for section in ("storage", "sync", "timeouts", "logging", "technician"):
         assert f"\n[{section}]\n" in text, f"{name} does not document [{section}]"
     # Uncommenting every documented `# key = value` must change nothing: they are the defaults.
     uncommented = re.sub(r"(?m)^# ([a-z_]+ = \S+)", r"\1", text)
@@ -619,8 +620,10 @@ def test_shipped_configs_document_the_defaults_of_the_optional_sections(
     assert settings.sync == SyncSection()
     assert settings.timeouts == TimeoutsSection()
     assert settings.logging == LoggingSection()
+    assert settings.technician == TechnicianSection()
     documented = set(re.findall(r"(?m)^([a-z_]+) = ", uncommented))
-    for model in (StorageSection, SyncSection, TimeoutsSection, LoggingSection):
+    documented |= set(re.findall(r"(?m)^#   ([a-z_]+) = ", text))  # shown, no default
+    for model in (StorageSection, SyncSection, TimeoutsSection, LoggingSection, TechnicianSection):
         assert set(model.model_fields) <= documented, f"{name}: {model.__name__}"
 
 
