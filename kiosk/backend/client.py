@@ -181,7 +181,7 @@ class BackendClient:
                 self._raise_for(response)
             _require_content_type(response, "application/pdf")
             announced = response.headers.get("X-Document-SHA256")
-            pdf = _read_limited(response, max_bytes)
+            pdf = read_limited(response, max_bytes)
         finally:
             response.close()
         digest = hashlib.sha256(pdf).hexdigest()
@@ -270,7 +270,7 @@ class BackendClient:
             if not 200 <= response.status_code < 300:
                 self._raise_for(response)
             _require_content_type(response, "application/json")
-            raw = _read_limited(response, MAX_JSON_BYTES)
+            raw = read_limited(response, MAX_JSON_BYTES)
         finally:
             response.close()
         try:
@@ -288,7 +288,7 @@ class BackendClient:
         if not 400 <= status < 500:
             raise BackendProtocolError(f"{_where(response)}: unexpected HTTP {status}")
         try:
-            error = ApiError.model_validate_json(_read_limited(response, MAX_JSON_BYTES))
+            error = ApiError.model_validate_json(read_limited(response, MAX_JSON_BYTES))
         except (ValidationError, BackendProtocolError):
             raise BackendProtocolError(
                 f"{_where(response)}: HTTP {status} without a valid error body"
@@ -314,8 +314,9 @@ def _require_content_type(response: requests.Response, expected: str) -> None:
         )
 
 
-def _read_limited(response: requests.Response, limit: int) -> bytes:
-    """The whole body, refusing one larger than `limit` without reading it all."""
+def read_limited(response: requests.Response, limit: int) -> bytes:
+    """The whole body, refusing one larger than `limit` without reading it all
+    (BackendProtocolError), or BackendUnreachable when the answer is cut off."""
     announced = response.headers.get("Content-Length", "")
     if announced.isdigit() and int(announced) > limit:
         raise BackendProtocolError(f"{_where(response)}: answer larger than {limit} bytes")

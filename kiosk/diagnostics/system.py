@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sqlite3
 import stat
 import subprocess
@@ -239,17 +238,6 @@ def ntp_synchronized() -> bool | None:
     if Path("/run/systemd/timesync/synchronized").exists():
         return True
     return None
-
-
-def host_details() -> dict[str, Any]:
-    return {"hostname": socket.gethostname(), "boot_id": _boot_id()}
-
-
-def _boot_id() -> str | None:
-    try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        return None
 
 
 def _user_name(uid: int) -> str:

@@ -133,18 +133,16 @@ def _request(
 
 
 def _body(response: requests.Response, url: str, limit: int) -> bytes:
-    chunks, size = [], 0
+    """The whole body within `limit` (the kiosk client's bounded read), closed after."""
+    from kiosk.backend.client import read_limited
+    from kiosk.backend.errors import BackendError
+
     try:
-        for chunk in response.iter_content(16 * 1024):
-            size += len(chunk)
-            if size > limit:
-                raise BackendFailed(f"{url}: answer larger than {limit} bytes")
-            chunks.append(chunk)
-    except requests.RequestException as exc:
-        raise BackendFailed(f"{url}: answer cut off ({type(exc).__name__})") from None
+        return read_limited(response, limit)
+    except BackendError as exc:
+        raise BackendFailed(f"{url}: {str(exc).partition(': ')[2] or exc}") from None
     finally:
         response.close()
-    return b"".join(chunks)
 
 
 def _said(raw: bytes) -> str:
